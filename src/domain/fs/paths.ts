@@ -72,3 +72,45 @@ export function comparePaths(a: string, b: string): number {
   }
   return as.length - bs.length;
 }
+
+/** Alias of baseName under the name the layer code uses. */
+export const basename = baseName;
+
+/** True when `path` is already in normal form (as normalizeStrictPath would return it). */
+export function isNormalizedPath(path: string): boolean {
+  if (path === '/') return true;
+  if (!path.startsWith('/') || path.endsWith('/') || path.includes('\0')) return false;
+  for (const segment of path.slice(1).split('/')) {
+    if (segment === '' || segment === '.' || segment === '..') return false;
+  }
+  return true;
+}
+
+/**
+ * Like comparePaths, but segments compare by their UTF-8 bytes (JavaScript's `<` compares UTF-16
+ * code units, which orders some non-BMP names differently). Used where the order is part of a
+ * digest (the deterministic tar writer).
+ */
+export function comparePathsBytewise(a: string, b: string): number {
+  const as = a.split('/');
+  const bs = b.split('/');
+  const n = Math.min(as.length, bs.length);
+  for (let i = 0; i < n; i++) {
+    const c = compareUtf8(as[i]!, bs[i]!);
+    if (c !== 0) return c;
+  }
+  return as.length - bs.length;
+}
+
+const encoder = new TextEncoder();
+
+export function compareUtf8(a: string, b: string): number {
+  if (a === b) return 0;
+  const x = encoder.encode(a);
+  const y = encoder.encode(b);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    if (x[i] !== y[i]) return x[i]! - y[i]!;
+  }
+  return x.length - y.length;
+}
