@@ -39,7 +39,8 @@ export interface ApplyLayerOptions {
  *      in this tar) and must not be a directory; the link takes the target's inode data (type
  *      stays `hardlink`; mode, uid, gid, mtime, size and digest are the target's, as a link
  *      shares the inode and umoci ignores a link header's own uid/gid). It is a snapshot: later
- *      changes to the target path do not touch the link.
+ *      changes to the target path do not touch the link. (In `spec` mode a layer that whites out a
+ *      lower file cannot also hardlink to it: the whiteout acted before the layer's entries.)
  *    - whiteout: its parent directories are made to exist (the marker is a file in them); in
  *      `moby` mode its path and subtree are removed now.
  *    - opaque: its directory is made to exist.
