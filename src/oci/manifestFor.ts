@@ -10,16 +10,23 @@ const toOciLayerType: Record<string, string> = {
   [mediaTypes.dockerForeignLayerGzip]: mediaTypes.ociForeignLayerGzip,
 };
 
-/**
- * The manifest to export an image with: its original bytes when it has them (so digests survive a
- * round trip), otherwise a synthesised OCI manifest over the config and layers.
- */
-export function manifestFor(image: ImageContent): {
+export interface ExportManifest {
   bytes: Uint8Array;
   mediaType: string;
   digest: Digest;
   manifest: ImageManifest;
-} {
+}
+
+/**
+ * The manifest to export an image with: its original bytes when it has them (so digests survive a
+ * round trip), otherwise a synthesised OCI manifest over the config and layers. `format: 'oci'` turns a
+ * Docker schema2 manifest into the equivalent OCI one (same config and layer blobs, new manifest digest)
+ * for tools that only accept OCI media types in a layout.
+ */
+export function manifestFor(
+  image: ImageContent,
+  options: { format?: 'original' | 'oci' } = {},
+): ExportManifest {
   const configDigest = sha256Digest(image.config.bytes);
   if (image.manifestBytes) {
     const document = parseManifestDocument(image.manifestBytes, {
@@ -32,15 +39,19 @@ export function manifestFor(image: ImageContent): {
         `manifest names config ${document.manifest.config.digest}, but the config bytes hash to ${configDigest}`,
       );
     }
-    const names = document.manifest.layers.map((l) => l.digest).join(',');
-    if (names !== image.layers.map((l) => l.digest).join(','))
+    if (
+      document.manifest.layers.map((l) => l.digest).join(',') !== image.layers.map((l) => l.digest).join(',')
+    ) {
       throw validationError('manifest layers differ from the image layers');
-    return {
-      bytes: document.bytes,
-      mediaType: document.mediaType,
-      digest: document.digest,
-      manifest: document.manifest,
-    };
+    }
+    if (!(options.format === 'oci' && document.mediaType === mediaTypes.dockerManifest)) {
+      return {
+        bytes: document.bytes,
+        mediaType: document.mediaType,
+        digest: document.digest,
+        manifest: document.manifest,
+      };
+    }
   }
   const manifest: ImageManifest = {
     schemaVersion: 2,
