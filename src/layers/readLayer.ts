@@ -7,7 +7,7 @@ import type { FsNode, LayerEntry } from '../domain/fs/node.ts';
 import { ancestorsOf, normalizeStrictPath, parentOf } from '../domain/fs/paths.ts';
 import { MutableTree } from '../domain/fs/tree.ts';
 import { ensureDirectory, putNode } from '../domain/fs/union.ts';
-import { classifyTarPath, isReservedName } from '../domain/fs/whiteout.ts';
+import { classifyTarPath, isReservedName, WHITEOUT_META_PREFIX } from '../domain/fs/whiteout.ts';
 import { type LayerCompression, openLayerBlob } from './layerBlob.ts';
 import { type LayerLimits, resolveLimits } from './limits.ts';
 
@@ -242,13 +242,13 @@ class ChangesetParser {
     this.checkLength(rawName, 'name');
     const path = normalizeStrictPath(rawName);
     const meaning = classifyTarPath(path);
-    this.checkParents(path, rawName);
-
-    if (meaning.kind === 'meta') {
+    const directories = path.split('/').slice(1, -1);
+    if (meaning.kind === 'meta' || directories.some((s) => s.startsWith(WHITEOUT_META_PREFIX))) {
       this.warn('IGNORED_ENTRY', `AUFS metadata entry ${rawName} ignored`, path);
       await drain(entry);
       return;
     }
+    this.checkParents(path, rawName);
     if (meaning.kind === 'whiteout' || meaning.kind === 'opaque') {
       if (size > 0) this.warn('WHITEOUT_WITH_CONTENT', `whiteout ${rawName} has content; ignored`, path);
       await drain(entry);
