@@ -1,0 +1,6 @@
+// Every schema module, in one place: importing this file declares the whole API on the builder.
+// Domain types are added here, one module per type (image.ts, container.ts, …).
+import '../scalars.ts';
+import '../errors.ts';
+import './root.ts';
+import './serverInfo.ts';

@@ -1,0 +1,175 @@
+import { createComplexityRule } from '@pothos/plugin-complexity';
+import {
+  type ExecutionResult,
+  type GraphQLError,
+  getOperationAST,
+  type OperationTypeNode,
+  parse,
+  type ValidationRule,
+} from 'graphql';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { GraphQLLimits } from '../config.ts';
+import { isGraphQLError } from '../graphql/errors.ts';
+
+/**
+ * Defences against hostile operations, all applied before anything executes (except the timeout):
+ * - tokens: the parser stops after `maxTokens` lexical tokens (huge documents never build an AST);
+ * - aliases: at most `maxAliases` aliased fields in a document;
+ * - depth / breadth / complexity: estimated by @pothos/plugin-complexity from the operation and its
+ *   variables (lists count ×10, connections × their page size, an oversized `first` is rejected);
+ * - timeout: a query or mutation that runs longer than its limit is answered with a TIMEOUT error
+ *   and its `ctx.signal` is aborted (subscriptions are long-lived and have no timeout).
+ * The request body limit is Yoga's `maxRequestBodySize` (HTTP 413), the WebSocket one `maxPayload`.
+ * Every rejection is a GraphQL error with `extensions: { code, limit, max, actual }`.
+ */
+export function limitError(
+  message: string,
+  limit: string,
+  max: number,
+  actual?: number,
+  code = 'VALIDATION',
+): GraphQLError {
+  // createGraphQLError: the same graphql copy as Yoga's, whichever build of graphql imported us.
+  return createGraphQLError(message, {
+    extensions: { code, limit, max, ...(actual === undefined ? {} : { actual }) },
+  });
+}
+
+/** Counts aliased fields in the whole document (fragments included, each once). */
+export function maxAliasesRule(maxAliases: number): ValidationRule {
+  return (context) => {
+    let aliases = 0;
+    return {
+      Field(node) {
+        if (node.alias) aliases++;
+      },
+      Document: {
+        leave() {
+          if (aliases > maxAliases) {
+            context.reportError(
+              limitError(
+                `The document uses ${aliases} aliases, more than the limit of ${maxAliases} (STRATA_MAX_ALIASES).`,
+                'aliases',
+                maxAliases,
+                aliases,
+              ),
+            );
+          }
+        },
+      },
+    };
+  };
+}
+
+interface ParamsContext {
+  params?: { variables?: Record<string, unknown> | null; operationName?: string | null };
+}
+
+export function useQueryLimits(limits: GraphQLLimits): Plugin {
+  const pageLimits = { defaultPageSize: limits.defaultPageSize, maxPageSize: limits.maxPageSize };
+  return {
+    onParse({ setParseFn }) {
+      setParseFn((source, options) => {
+        try {
+          return parse(source, { ...options, maxTokens: limits.maxTokens });
+        } catch (error) {
+          if (isGraphQLError(error) && /Document contains more th[a-z]+ \d+ tokens/.test(error.message)) {
+            throw limitError(
+              `The document has more than ${limits.maxTokens} tokens (STRATA_MAX_TOKENS); parsing stopped.`,
+              'tokens',
+              limits.maxTokens,
+            );
+          }
+          throw error;
+        }
+      });
+    },
+    onValidate({ addValidationRule, context }) {
+      const { params } = context as ParamsContext;
+      addValidationRule(maxAliasesRule(limits.maxAliases));
+      addValidationRule(
+        createComplexityRule({
+          context: { ...context, limits: pageLimits },
+          variableValues: params?.variables ?? {},
+          operationName: params?.operationName ?? undefined,
+          validate: ({ depth, breadth, complexity }, report) => {
+            if (depth > limits.maxDepth) {
+              report(
+                limitError(
+                  `The operation is nested ${depth} levels deep, more than the limit of ${limits.maxDepth} (STRATA_MAX_DEPTH).`,
+                  'depth',
+                  limits.maxDepth,
+                  depth,
+                ),
+              );
+            }
+            if (breadth > limits.maxBreadth) {
+              report(
+                limitError(
+                  `The operation selects ${breadth} fields, more than the limit of ${limits.maxBreadth} (STRATA_MAX_BREADTH).`,
+                  'breadth',
+                  limits.maxBreadth,
+                  breadth,
+                ),
+              );
+            }
+            if (complexity > limits.maxComplexity) {
+              report(
+                limitError(
+                  `The operation's estimated cost is ${complexity}, more than the limit of ${limits.maxComplexity} (STRATA_MAX_COMPLEXITY); ask for smaller pages or fewer fields.`,
+                  'complexity',
+                  limits.maxComplexity,
+                  complexity,
+                ),
+              );
+            }
+          },
+        }),
+      );
+    },
+  };
+}
+
+export function useOperationTimeout(
+  limits: Pick<GraphQLLimits, 'queryTimeoutMs' | 'mutationTimeoutMs'>,
+): Plugin {
+  return {
+    onExecute({ args, executeFn, setExecuteFn, extendContext }) {
+      const operation: OperationTypeNode | undefined = getOperationAST(
+        args.document,
+        args.operationName,
+      )?.operation;
+      if (operation !== 'query' && operation !== 'mutation') return;
+      const ms = operation === 'mutation' ? limits.mutationTimeoutMs : limits.queryTimeoutMs;
+      const variable = operation === 'mutation' ? 'STRATA_MUTATION_TIMEOUT_MS' : 'STRATA_QUERY_TIMEOUT_MS';
+      const controller = new AbortController();
+      extendContext({ signal: controller.signal } as never);
+      setExecuteFn(async (executionArgs) => {
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<ExecutionResult>((resolve) => {
+          timer = setTimeout(() => {
+            const error = limitError(
+              `The ${operation} did not finish within ${ms} ms (${variable}).`,
+              'timeout',
+              ms,
+              undefined,
+              'TIMEOUT',
+            );
+            controller.abort(error);
+            resolve({ data: null, errors: [error] });
+          }, ms);
+        });
+        const outer = (executionArgs as { signal?: AbortSignal }).signal;
+        const signal = outer ? AbortSignal.any([outer, controller.signal]) : controller.signal;
+        try {
+          return await Promise.race([
+            executeFn({ ...executionArgs, signal } as typeof executionArgs),
+            timedOut,
+          ]);
+        } finally {
+          clearTimeout(timer);
+        }
+      });
+    },
+  };
+}
