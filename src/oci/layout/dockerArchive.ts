@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Digest, isDigest, sha256Digest } from '../../domain/digest.ts';
 import { integrityError, notFoundError, validationError } from '../../domain/errors.ts';
+import { normalizeReference } from '../../domain/image/reference.ts';
 import { detectCompression } from '../../layers/layerBlob.ts';
 import { maxConfigBytes } from '../config.ts';
 import { imageParts } from '../imageParts.ts';
@@ -206,11 +207,7 @@ function chooseEntry(
   }
   if (options.tag !== undefined) {
     const wanted = options.tag;
-    const found = entries.findIndex((e) =>
-      (e.RepoTags ?? []).some(
-        (t) => t === wanted || withoutDefaultDomain(t) === withoutDefaultDomain(wanted),
-      ),
-    );
+    const found = entries.findIndex((e) => (e.RepoTags ?? []).some((t) => sameReference(t, wanted)));
     if (found === -1) throw notFoundError(`${where} has no image tagged "${wanted}"`, { tag: wanted });
     return found;
   }
@@ -224,8 +221,14 @@ function chooseEntry(
 }
 
 /** `docker.io/library/busybox:latest` and `busybox:latest` name the same image. */
-const withoutDefaultDomain = (tag: string): string =>
-  tag.replace(/^docker\.io\/library\//, '').replace(/^docker\.io\//, '');
+function sameReference(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return normalizeReference(a) === normalizeReference(b);
+  } catch {
+    return false;
+  }
+}
 
 /** `blobs/sha256/<hex>` or `<hex>.json` / `<hex>/layer.tar`: the digest the name claims, if any. */
 function nameDigest(path: string): Digest | null {

@@ -1,5 +1,6 @@
-import type { Digest } from '../../domain/digest.ts';
+import { type Digest, isDigest } from '../../domain/digest.ts';
 import { notFoundError, validationError } from '../../domain/errors.ts';
+import { parseReference } from '../../domain/image/reference.ts';
 import { maxConfigBytes } from '../config.ts';
 import { imageParts } from '../imageParts.ts';
 import type { ManifestDocument } from '../manifest.ts';
@@ -22,6 +23,24 @@ export interface ImageTarget {
   digest?: Digest;
 }
 
+/**
+ * A reference as users type it (`ubuntu`, `localhost:5000/app:v1`, `ghcr.io/o/a@sha256:…`), parsed and
+ * normalised by the domain's reference rules, or an already structured target.
+ */
+export function toImageTarget(reference: string | ImageTarget): ImageTarget {
+  if (typeof reference !== 'string') return reference;
+  const parsed = parseReference(reference);
+  if (parsed.digest !== undefined && !isDigest(parsed.digest)) {
+    throw validationError(`unsupported digest in "${reference}": only sha256 is supported`, { reference });
+  }
+  return {
+    registry: parsed.domain,
+    repository: parsed.path,
+    ...(parsed.tag !== undefined ? { tag: parsed.tag } : {}),
+    ...(parsed.digest !== undefined ? { digest: parsed.digest as Digest } : {}),
+  };
+}
+
 export const formatTarget = (t: ImageTarget): string =>
   `${t.registry}/${t.repository}${t.tag !== undefined ? `:${t.tag}` : ''}${t.digest !== undefined ? `@${t.digest}` : ''}`;
 
@@ -42,7 +61,11 @@ const maxIndexDepth = 3;
  * fetches and validates the manifest and config. Layers are not fetched: `openBlob` streams each one,
  * verified. The result holds no credentials.
  */
-export async function openImage(target: ImageTarget, options: OpenImageOptions = {}): Promise<ImageSource> {
+export async function openImage(
+  ref: string | ImageTarget,
+  options: OpenImageOptions = {},
+): Promise<ImageSource> {
+  const target = toImageTarget(ref);
   const client = options.client ?? new RegistryClient(target.registry, options);
   if (client.registry !== target.registry.toLowerCase()) {
     throw validationError(`client is for ${client.registry}, not ${target.registry}`);

@@ -4,7 +4,7 @@ import { manifestFor } from '../manifestFor.ts';
 import { mediaTypes } from '../mediaTypes.ts';
 import type { ImageContent } from '../types.ts';
 import { RegistryClient, type RegistryClientOptions } from './client.ts';
-import type { ImageTarget } from './openImage.ts';
+import { type ImageTarget, toImageTarget } from './openImage.ts';
 
 export interface PushImageOptions extends RegistryClientOptions {
   client?: RegistryClient;
@@ -21,10 +21,11 @@ export interface PushImageOptions extends RegistryClientOptions {
  * target's tag (or its digest). An ImageSource keeps its original manifest, so digests are preserved.
  */
 export async function pushImage(
-  target: ImageTarget,
+  destination: string | ImageTarget,
   image: ImageContent,
   options: PushImageOptions = {},
 ): Promise<{ manifestDigest: Digest; manifestMediaType: string; reference: string }> {
+  const target = toImageTarget(destination);
   const client = options.client ?? new RegistryClient(target.registry, options);
   const { repository } = target;
   const signal = options.signal ? { signal: options.signal } : {};

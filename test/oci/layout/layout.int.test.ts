@@ -100,7 +100,7 @@ describe.skipIf(!hasRegistry() || !hasFixtureTools())('OCI layouts and docker sa
       expect(layer.digest).toBe(layer.diffId);
     }
     await verifyAllBlobs(image);
-    const again = await openLocalImage(archive, { ref: 'fixtures/app1:latest' });
+    const again = await openLocalImage(archive, { ref: 'fixtures/app1' }); // normalised like docker does
     expect(again.config.digest).toBe(image.config.digest);
     expect((await caught(openDockerArchive(archive, { tag: 'nope:1' }))).code).toBe('NOT_FOUND');
   });

@@ -186,13 +186,11 @@ describe('manifest documents a registry must not get away with', () => {
     ];
     for (const [status, code, expected] of cases) {
       const server = await serve((_req, res) => {
-        res
-          .writeHead(status, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              errors: [{ code, message: `the registry says ${code.toLowerCase()}`, detail: {} }],
-            }),
-          );
+        res.writeHead(status, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            errors: [{ code, message: `the registry says ${code.toLowerCase()}`, detail: {} }],
+          }),
+        );
       });
       const error = await caught(new RegistryClient(server.host).getManifest('a/b', 'latest'));
       expect(error.code).toBe(expected);
@@ -286,15 +284,13 @@ describe('credentials stay with the registry', () => {
   it('wrong credentials give UNAUTHORIZED with no secret in message, details, JSON or inspect', async () => {
     const registry = await serve((req, res) => {
       // a hostile registry echoing what it received
-      res
-        .writeHead(401, { 'www-authenticate': 'Basic realm="x"', 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            errors: [
-              { code: 'UNAUTHORIZED', message: `bad: ${req.headers.authorization ?? ''} / ${password}` },
-            ],
-          }),
-        );
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="x"', 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          errors: [
+            { code: 'UNAUTHORIZED', message: `bad: ${req.headers.authorization ?? ''} / ${password}` },
+          ],
+        }),
+      );
     });
     const client = new RegistryClient(registry.host, { credentials: credentials() });
     const error = await caught(client.getManifest('a/b', 'latest'));

@@ -138,6 +138,17 @@ describe.skipIf(!hasRegistry() || !hasFixtureTools())('pulling from a real regis
     });
   });
 
+  it('accepts references as users type them', async () => {
+    const image = await openImage(`${registry.host}/fixtures/app1:oci`);
+    expect(image.reference).toBe(`${registry.host}/fixtures/app1:oci`);
+    const latest = await caught(openImage(`${registry.host}/fixtures/app1`));
+    expect(latest.code).toBe('NOT_FOUND');
+    expect(latest.message).toContain('fixtures/app1:latest');
+    const byDigest = await openImage(`${registry.host}/fixtures/app1@${image.manifestDigest}`);
+    expect(byDigest.manifestDigest).toBe(image.manifestDigest);
+    expect((await caught(openImage('Not A Reference'))).code).toBe('VALIDATION');
+  });
+
   it('a single-platform image asked for another platform is NOT_FOUND', async () => {
     const error = await caught(openImage(pushed.base.oci, { platform: 'linux/arm64' }));
     expect(error.code).toBe('NOT_FOUND');
