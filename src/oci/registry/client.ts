@@ -499,7 +499,9 @@ export class RegistryClient {
       return await fetch(url, init);
     } catch (error) {
       if (init.signal?.aborted) throw init.signal.reason ?? error;
-      if (error instanceof StrataError) throw error;
+      // A request body that failed its own verification (an upload of bad bytes) keeps its error.
+      for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause)
+        if (e instanceof StrataError) throw e;
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (error as Error).message;
       const hint =

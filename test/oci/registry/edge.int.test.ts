@@ -149,7 +149,7 @@ describe('manifest documents a registry must not get away with', () => {
     expect((await caught(new RegistryClient(announced.host).getManifest('a/b', 'latest'))).message).toMatch(
       /over the 4194304-byte limit/,
     );
-    const chunked = await serve((req, res) => {
+    const chunked = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': mediaTypes.ociManifest, 'transfer-encoding': 'chunked' });
       for (let i = 0; i < 5; i++) res.write(huge.subarray(0, 1024 * 1024));
       res.end();

@@ -185,6 +185,20 @@ describe.skipIf(!hasRegistry() || !hasFixtureTools())('pulling from a real regis
       expect(error.message).toContain(layer.digest);
       expect(delivered).toBeLessThan(layer.size);
 
+      // Pushing from a source whose blob is bad uploads nothing under that digest.
+      const pushError = await caught(
+        pushImage({ registry: registry.host, repository: 'copies/tampered', tag: 'v1' }, image, {
+          chunkSize: 1 << 20,
+        }),
+      );
+      expect(pushError.code).toBe('INTEGRITY');
+      const monoError = await caught(
+        pushImage({ registry: registry.host, repository: 'copies/tampered2', tag: 'v1' }, image),
+      );
+      expect(monoError.code).toBe('INTEGRITY');
+      const client = new RegistryClient(registry.host);
+      expect(await client.headManifest('copies/tampered2', 'v1')).toBeNull();
+
       // The registry still announces the original length, then closes early: a transfer failure.
       await truncate(path, original.length - 100);
       let shortDelivered = 0;

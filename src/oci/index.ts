@@ -1,0 +1,20 @@
+/** The OCI side of Strata: registries, OCI layouts and `docker save` archives, all as ImageSource. */
+export { parseImageConfig } from './config.ts';
+export { imageParts } from './imageParts.ts';
+export { openDockerArchive, readDockerManifestJson } from './layout/dockerArchive.ts';
+export { DirectorySource, type FileSource } from './layout/fileSource.ts';
+export { listOciLayout, openOciLayout } from './layout/ociLayout.ts';
+export { openLocalImage } from './layout/openLocal.ts';
+export { TarSource } from './layout/tarSource.ts';
+export { writeDockerArchive } from './layout/writeDockerArchive.ts';
+export { writeOciLayout } from './layout/writeOciLayout.ts';
+export { type ManifestDocument, parseManifestDocument } from './manifest.ts';
+export { manifestFor } from './manifestFor.ts';
+export { layerMediaType, mediaTypes } from './mediaTypes.ts';
+export { formatPlatform, parsePlatform, selectPlatform } from './platform.ts';
+export { RegistryClient, type RegistryClientOptions } from './registry/client.ts';
+export { lookupCredentials, RegistryCredentials } from './registry/credentials.ts';
+export { type ImageTarget, type OpenImageOptions, openImage, toImageTarget } from './registry/openImage.ts';
+export { type PushImageOptions, pushImage } from './registry/pushImage.ts';
+export type * from './types.ts';
+export { verifyStream } from './verifyStream.ts';
