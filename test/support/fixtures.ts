@@ -201,9 +201,14 @@ let policyPath: Promise<string> | undefined;
 /** Runs skopeo with an accept-anything signature policy of our own (no reliance on /etc/containers). */
 export async function skopeo(args: readonly string[]): Promise<string> {
   policyPath ??= (async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'strata-skopeo-'));
-    const path = join(dir, 'policy.json');
-    await writeFile(path, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
+    const root = fixtureCacheDir();
+    await mkdir(root, { recursive: true });
+    const path = join(root, 'skopeo-policy.json');
+    if (!existsSync(path)) {
+      const temporary = `${path}.${process.pid}`;
+      await writeFile(temporary, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
+      await rename(temporary, path);
+    }
     return path;
   })();
   const [command, ...rest] = args;
