@@ -2,7 +2,7 @@ import type { FsNode } from '../fs/node.ts';
 import { ancestorsOf, comparePaths } from '../fs/paths.ts';
 import type { ContainerState } from './state.ts';
 import { isLive } from './state.ts';
-import type { LowerChildren, LowerLookup, WritableLayer } from './writableLayer.ts';
+import { type LowerChildren, type LowerLookup, visibleLower, type WritableLayer } from './writableLayer.ts';
 
 export type ChangeKind = 'A' | 'C' | 'D';
 
@@ -21,7 +21,8 @@ export interface Change {
  * - every directory above a change that is not itself added or changed shows C, before its
  *   children (the root never shows).
  * Listed in path order (parents before children, siblings by name), where moby's order among
- * siblings is a Go map's. `lowerChildren` is read for opaque directories only.
+ * siblings is a Go map's. `lowerChildren` is read only for directories whose lower
+ * content an opaque directory hides.
  */
 export function containerChanges(
   state: ContainerState,
@@ -49,12 +50,13 @@ export function layerChanges(
       changes.set(path, 'C');
     }
   }
-  for (const dir of layer.opaque) {
-    if (lower(dir)?.type !== 'dir') continue;
+  // An upper directory whose lower content is hidden (it is opaque, or lies below an opaque
+  // directory) has lost every lower child it does not hold itself.
+  for (const [dir, entry] of layer.entries) {
+    if (entry.kind !== 'node' || entry.node.type !== 'dir' || lower(dir)?.type !== 'dir') continue;
+    if (!layer.opaque.has(dir) && visibleLower(layer, lower, dir) !== undefined) continue;
     if (!lowerChildren)
-      throw new Error(
-        `docker diff of opaque directory ${dir} needs the lower layers' children (lowerChildren)`,
-      );
+      throw new Error(`docker diff of ${dir} needs the lower layers' children (lowerChildren)`);
     for (const child of lowerChildren(dir)) {
       if (layer.entries.get(child.path)?.kind !== 'node') changes.set(child.path, 'D');
     }

@@ -82,18 +82,42 @@ function writeFile({ data }: WriteFile, draft: LayerDraft, mtime: number): void 
   if (existing && existing.type !== 'file' && existing.type !== 'hardlink') {
     throw validationError(`${verb}: not a regular file`, { path });
   }
-  const node: FsNode = {
-    path,
-    type: 'file',
-    mode: data.mode ?? existing?.mode ?? 0o644,
-    uid: data.uid ?? existing?.uid ?? 0,
-    gid: data.gid ?? existing?.gid ?? 0,
-    size: data.size,
-    digest,
-    mtime,
-  };
-  draft.copyUpAncestors(path);
-  draft.write(path, node, data.append ? 'append' : 'write');
+  const operation = data.append ? 'append' : 'write';
+  if (!existing) {
+    draft.copyUpAncestors(path);
+    draft.write(
+      path,
+      {
+        path,
+        type: 'file',
+        mode: data.mode ?? 0o644,
+        uid: data.uid ?? 0,
+        gid: data.gid ?? 0,
+        size: data.size,
+        digest,
+        mtime,
+      },
+      operation,
+    );
+    return;
+  }
+  // Writing goes to the inode: every name of it sees the new content.
+  const { canonical, inode } = inodeOf(draft, path);
+  writeInode(
+    draft,
+    canonical,
+    {
+      path: canonical,
+      type: 'file',
+      mode: data.mode ?? inode.mode,
+      uid: data.uid ?? inode.uid,
+      gid: data.gid ?? inode.gid,
+      size: data.size,
+      digest,
+      mtime,
+    },
+    operation,
+  );
 }
 
 function makeDirectory({ data }: MakeDirectory, draft: LayerDraft, mtime: number): void {
@@ -162,48 +186,32 @@ function createHardlink({ data }: CreateHardlink, draft: LayerDraft): void {
   ensureParents(draft, path, false, verb, 0);
   if (draft.lookup(path)) throw fsConflict(verb, 'File exists');
 
-  let canonical = target;
-  let origin: FsNode = found;
-  if (found.type === 'hardlink' && found.linkTarget !== undefined) {
-    const first = draft.lookup(found.linkTarget);
-    if (first && first.type !== 'dir' && first.type !== 'hardlink') {
-      canonical = found.linkTarget;
-      origin = first;
-    } else {
-      // The link outlived its first name: this path now stands for the inode itself.
-      const { linkTarget: _gone, ...inode } = found;
-      origin = { ...inode, type: 'file' };
-    }
-  }
-  const upper = draft.hasUpper(canonical) ? draft.lookup(canonical) : undefined;
-  if (upper?.type !== origin.type) {
+  const { canonical, inode } = inodeOf(draft, target);
+  if (draft.upperNode(canonical)?.type !== inode.type) {
     draft.copyUpAncestors(canonical);
-    draft.write(canonical, origin, 'copy-up');
+    draft.write(canonical, inode, 'copy-up');
   }
-  const { linkTarget: _ignored, ...inode } = origin;
   draft.copyUpAncestors(path);
-  draft.write(path, { ...inode, path, type: 'hardlink', linkTarget: canonical }, 'link');
+  draft.write(path, linkNode(inode, path, canonical), 'link');
 }
 
 function changeMode({ data }: ChangeMode, draft: LayerDraft): void {
   const path = checkPath(data.path);
   checkMode(data.mode);
-  const existing = draft.lookup(path);
-  if (!existing) throw fsNotFound(`chmod: cannot access '${path}'`, 'No such file or directory');
-  if (existing.mode === data.mode) return;
-  draft.copyUpAncestors(path);
-  draft.write(path, { ...existing, mode: data.mode }, 'chmod');
+  if (!draft.lookup(path)) throw fsNotFound(`chmod: cannot access '${path}'`, 'No such file or directory');
+  const { canonical, inode } = inodeOf(draft, path);
+  if (inode.mode === data.mode) return;
+  writeInode(draft, canonical, { ...inode, mode: data.mode }, 'chmod');
 }
 
 function changeOwner({ data }: ChangeOwner, draft: LayerDraft): void {
   const path = checkPath(data.path);
   checkCount('uid', data.uid);
   checkCount('gid', data.gid);
-  const existing = draft.lookup(path);
-  if (!existing) throw fsNotFound(`chown: cannot access '${path}'`, 'No such file or directory');
-  if (existing.uid === data.uid && existing.gid === data.gid) return;
-  draft.copyUpAncestors(path);
-  draft.write(path, { ...existing, uid: data.uid, gid: data.gid }, 'chown');
+  if (!draft.lookup(path)) throw fsNotFound(`chown: cannot access '${path}'`, 'No such file or directory');
+  const { canonical, inode } = inodeOf(draft, path);
+  if (inode.uid === data.uid && inode.gid === data.gid) return;
+  writeInode(draft, canonical, { ...inode, uid: data.uid, gid: data.gid }, 'chown');
 }
 
 /**
@@ -233,12 +241,16 @@ function renamePath({ data }: RenamePath, draft: LayerDraft): void {
     if (source.type !== 'dir' && target.type === 'dir')
       throw fsConflict(`mv: cannot overwrite directory '${to}' with non-directory`);
     if (target.type === 'dir' && draft.children(to).length > 0) throw fsConflict(verb, 'Directory not empty');
+    // rename(2) of two names of one inode does nothing.
+    if (target.type !== 'dir' && inodeOf(draft, from).canonical === inodeOf(draft, to).canonical) return;
   }
 
   const subtree = draft.subtree(from);
   if (target?.type === 'dir') {
     draft.copyUpAncestors(to);
     draft.remove(to, 'rename');
+  } else if (target) {
+    detachLinks(draft, to, 'rename');
   }
   draft.copyUpAncestors(to);
   for (const node of subtree) {
@@ -249,6 +261,10 @@ function renamePath({ data }: RenamePath, draft: LayerDraft): void {
     }
     draft.write(path, moved, 'rename');
     if (path === to && node.type === 'dir' && draft.visibleLower(to)?.type === 'dir') draft.markOpaque(to);
+  }
+  for (const link of draft.upperLinksInto(from)) {
+    if (!isWithin(link.path, from))
+      draft.write(link.path, { ...link, linkTarget: to + link.linkTarget!.slice(from.length) }, 'rename');
   }
   draft.copyUpAncestors(from);
   draft.remove(from, 'rename');
@@ -262,8 +278,66 @@ function removePath({ data }: RemovePath, draft: LayerDraft): void {
   if (!existing) throw fsNotFound(verb, 'No such file or directory');
   if (existing.type === 'dir' && !data.recursive && draft.children(path).length > 0)
     throw fsConflict(verb, 'Directory not empty');
+  detachLinks(draft, path, 'remove');
   draft.copyUpAncestors(path);
   draft.remove(path, 'remove');
+}
+
+/**
+ * The name that holds the inode at `path`, and the inode's data. A hard link made in this
+ * container shares its first name's inode (the link node mirrors it); a hard link that came with
+ * the image is broken by its copy-up (overlayfs without the index feature) and stands for itself,
+ * as a regular file.
+ */
+function inodeOf(draft: LayerDraft, path: string): { canonical: string; inode: FsNode } {
+  const node = draft.lookup(path)!;
+  if (node.type === 'hardlink' && node.linkTarget !== undefined && draft.hasUpper(path)) {
+    const first = draft.upperNode(node.linkTarget);
+    if (first && first.type !== 'dir' && first.type !== 'hardlink')
+      return { canonical: node.linkTarget, inode: first };
+  }
+  return { canonical: path, inode: asInode(node, path) };
+}
+
+/** A hard link turned into the file it stands for. */
+function asInode(node: FsNode, path: string): FsNode {
+  if (node.type !== 'hardlink') return node;
+  const { linkTarget: _target, ...inode } = node;
+  return { ...inode, path, type: 'file' };
+}
+
+function linkNode(inode: FsNode, path: string, target: string): FsNode {
+  const { linkTarget: _symlinkTarget, ...data } = inode;
+  return { ...data, path, type: 'hardlink', linkTarget: target };
+}
+
+/** New inode data, written under its first name and mirrored in every upper link to it. */
+function writeInode(draft: LayerDraft, canonical: string, inode: FsNode, operation: string): void {
+  draft.copyUpAncestors(canonical);
+  draft.write(canonical, inode, operation);
+  for (const link of draft.upperLinksInto(canonical)) {
+    if (link.linkTarget === canonical)
+      draft.write(link.path, linkNode(inode, link.path, canonical), operation);
+  }
+}
+
+/**
+ * Before `path` and its subtree go, hard links elsewhere to inodes inside keep those inodes alive:
+ * the first such link (path order) becomes the inode's name, the others link to it.
+ */
+function detachLinks(draft: LayerDraft, path: string, operation: string): void {
+  const groups = new Map<string, FsNode[]>();
+  for (const link of draft.upperLinksInto(path)) {
+    if (isWithin(link.path, path)) continue;
+    const group = groups.get(link.linkTarget!) ?? [];
+    group.push(link);
+    groups.set(link.linkTarget!, group);
+  }
+  for (const [target, [first, ...others]] of groups) {
+    const inode = draft.upperNode(target) ?? asInode(first!, first!.path);
+    draft.write(first!.path, { ...inode, path: first!.path }, operation);
+    for (const link of others) draft.write(link.path, linkNode(inode, link.path, first!.path), operation);
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { LayerEntry } from '../fs/node.ts';
+import type { FsNode, LayerEntry } from '../fs/node.ts';
 import { comparePaths } from '../fs/paths.ts';
 import type { ContainerState } from './state.ts';
 import { isLive } from './state.ts';
@@ -21,13 +21,25 @@ export function writableLayerEntries(layer: WritableLayer): LayerEntry[] {
     if (entry.kind === 'whiteout') {
       entries.push({ kind: 'whiteout', path });
     } else if (entry.node.type === 'hardlink') {
-      links.push({ kind: 'node', node: entry.node });
+      links.push({ kind: 'node', node: linkedInLayer(layer, entry.node) });
     } else {
       entries.push({ kind: 'node', node: entry.node });
       if (layer.opaque.has(path)) entries.push({ kind: 'opaque', path });
     }
   }
   return [...entries, ...links];
+}
+
+/**
+ * A hard link whose first name is not a file of this layer (it can only come from the image)
+ * cannot be written as a link: the tar gets the file it stands for, as Docker's tar writer does
+ * for an inode it has not seen.
+ */
+function linkedInLayer(layer: WritableLayer, node: FsNode): FsNode {
+  const target = node.linkTarget === undefined ? undefined : layer.entries.get(node.linkTarget);
+  if (target?.kind === 'node' && target.node.type !== 'dir' && target.node.type !== 'hardlink') return node;
+  const { linkTarget: _gone, ...inode } = node;
+  return { ...inode, type: 'file' };
 }
 
 /**

@@ -155,6 +155,28 @@ export class LayerDraft {
     return this.layer.entries.get(path)?.kind === 'node';
   }
 
+  /** The upper node at `path`, if the writable layer holds one. */
+  upperNode(path: string): FsNode | undefined {
+    const entry = this.layer.entries.get(path);
+    return entry?.kind === 'node' ? entry.node : undefined;
+  }
+
+  /** Upper hard links whose target lies at or below `path`, in path order. */
+  upperLinksInto(path: string): FsNode[] {
+    const links: FsNode[] = [];
+    for (const entry of this.layer.entries.values()) {
+      if (
+        entry.kind === 'node' &&
+        entry.node.type === 'hardlink' &&
+        entry.node.linkTarget !== undefined &&
+        isWithin(entry.node.linkTarget, path)
+      ) {
+        links.push(entry.node);
+      }
+    }
+    return links.sort((a, b) => comparePaths(a.path, b.path));
+  }
+
   write(path: string, node: FsNode, operation: FsOperation): void {
     this.emit({ type: 'ContainerPathWritten', data: { path, node: { ...node, path }, operation } });
   }
