@@ -110,3 +110,32 @@ describe('create and remove across streams', () => {
     ).toThrow(/container is running/);
   });
 });
+
+describe('stream names', () => {
+  it('names each stream after its aggregate', async () => {
+    const { imageStream, layerStream, tagStream, mergeStreamEvents } = await import(
+      '../../../src/domain/streams.ts'
+    );
+    expect(containerStream(containerId)).toBe(`container-${containerId}`);
+    expect(containerNameStream('web')).toBe('container-name-web');
+    expect(imageStream(imageId)).toBe(`image-${imageId.slice(7)}`);
+    expect(layerStream(imageId)).toBe(`layer-${imageId.slice(7)}`);
+    expect(tagStream('docker.io/library/ubuntu:latest')).toBe('tag-docker.io/library/ubuntu:latest');
+    expect(() => containerStream('web')).toThrow(/64 lowercase hex/);
+    expect(
+      mergeStreamEvents(
+        [
+          { stream: 'a', events: [1] },
+          { stream: 'b', events: [] },
+        ],
+        [
+          { stream: 'a', events: [2] },
+          { stream: 'c', events: [3] },
+        ],
+      ),
+    ).toEqual([
+      { stream: 'a', events: [1, 2] },
+      { stream: 'c', events: [3] },
+    ]);
+  });
+});
