@@ -1,0 +1,89 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import { validationError } from '../domain/errors.ts';
+import type { Backend, Db } from './database.ts';
+import { type Notifications, PgliteNotifications, PgNotifications } from './notifications.ts';
+
+export interface OpenDatabaseOptions {
+  /** `postgres://…`: use PostgreSQL through a `pg` pool. */
+  databaseUrl?: string;
+  /** Otherwise embedded PGlite in this directory (parents are created); `memory://` for a throwaway one. */
+  dataDir?: string;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+}
+
+/** An open database: the Kysely handle, which engine it is, its LISTEN side, and how to close it. */
+export interface DatabaseHandle {
+  db: Db;
+  backend: Backend;
+  notifications: Notifications;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+/** int8 → JS number on both backends (exact up to 2^53; positions and sizes stay far below). */
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary'
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * Opens PostgreSQL when `databaseUrl` is given, else embedded PGlite in `dataDir`. Does not migrate:
+ * call `migrateToLatest(db)` (src/db/migrate.ts) once after opening.
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  if (options.dataDir) return openPglite(options.dataDir);
+  throw validationError('openDatabase needs a databaseUrl or a dataDir');
+}
+
+async function openPostgres(databaseUrl: string, poolSize: number): Promise<DatabaseHandle> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, types: pgTypes });
+  // An idle client's error (e.g. server restart) must not crash the process; the pool drops it.
+  pool.on('error', () => {});
+  const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  const notifications = new PgNotifications({ connectionString: databaseUrl, types: pgTypes });
+  let closed = false;
+  return {
+    db,
+    backend: 'postgres',
+    notifications,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await notifications.close();
+      await db.destroy();
+    },
+  };
+}
+
+async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+  const isMemory = dataDir.startsWith('memory://');
+  if (!isMemory) {
+    const path = resolve(dataDir.replace(/^file:\/\//, ''));
+    await mkdir(dirname(path), { recursive: true });
+  }
+  const pglite = await PGlite.create(isMemory ? dataDir : resolve(dataDir.replace(/^file:\/\//, '')));
+  const db: Db = new Kysely({ dialect: new PGliteDialect(pglite) });
+  const notifications = new PgliteNotifications(pglite, (fn) => db.connection().execute(() => fn()));
+  let closed = false;
+  return {
+    db,
+    backend: 'pglite',
+    notifications,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await notifications.close();
+      await db.destroy(); // closes PGlite
+    },
+  };
+}

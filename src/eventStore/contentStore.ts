@@ -1,0 +1,359 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import { type Digest, isDigest, sha256Digest } from '../domain/digest.ts';
+import { integrityError, notFoundError, validationError } from '../domain/errors.ts';
+
+/** Bytes per stored chunk (256 KiB). */
+export const contentChunkSize = 256 * 1024;
+
+/** Chunks read per query by `getContent` (4 MiB). */
+const chunksPerRead = 16;
+
+export interface PutContentOptions {
+  /** When given, the content must hash to it (else IntegrityError, nothing stored). */
+  expectedDigest?: Digest;
+  /** When given, the content must have exactly this many bytes (else IntegrityError, nothing stored). */
+  expectedSize?: number;
+}
+
+export interface PutContentResult {
+  digest: Digest;
+  size: number;
+  /** True when the store already had this content (nothing new was stored). */
+  existed: boolean;
+}
+
+export interface ContentStat {
+  digest: Digest;
+  size: number;
+}
+
+export type ContentSource = Uint8Array | AsyncIterable<Uint8Array>;
+
+/** One blob for `putContents`. */
+export type ContentItem = Uint8Array | ({ data: Uint8Array } & PutContentOptions);
+
+const mismatch = (what: string, expected: unknown, actual: unknown) =>
+  integrityError(`content ${what} mismatch: expected ${expected}, got ${actual}`, { expected, actual });
+
+function checkExpectations(options: PutContentOptions, digest: Digest, size: number): void {
+  if (options.expectedSize !== undefined && options.expectedSize !== size) {
+    throw mismatch('size', options.expectedSize, size);
+  }
+  if (options.expectedDigest !== undefined && options.expectedDigest !== digest) {
+    throw mismatch('digest', options.expectedDigest, digest);
+  }
+}
+
+/**
+ * Stores content (deduplicated by sha256) and returns its digest. A stream is written in 256 KiB
+ * chunks as it arrives: the blob is never held whole in memory. With a plain `db`, each chunk is its
+ * own short statement and the blob becomes visible atomically at the end (an interrupted upload
+ * leaves unreferenced chunks, never a partial blob); with a transaction, everything happens in it.
+ * Call it BEFORE the append that references the digest, never as an append transaction's first write.
+ *
+ * When `expectedDigest` is already stored, returns at once without reading the source.
+ */
+export async function putContent(
+  db: Db,
+  source: ContentSource,
+  options: PutContentOptions = {},
+): Promise<PutContentResult> {
+  if (options.expectedDigest !== undefined && !isDigest(options.expectedDigest)) {
+    throw validationError(`invalid digest "${options.expectedDigest}"`);
+  }
+  if (source instanceof Uint8Array) {
+    const digest = sha256Digest(source);
+    checkExpectations(options, digest, source.byteLength);
+    if (source.byteLength <= contentChunkSize) return putSmall(db, digest, source);
+    if (await statContent(db, digest)) return { digest, size: source.byteLength, existed: true };
+    return putChunks(db, chunksOf(source), options);
+  }
+  if (options.expectedDigest !== undefined) {
+    const stat = await statContent(db, options.expectedDigest);
+    if (stat) {
+      if (options.expectedSize !== undefined && options.expectedSize !== stat.size) {
+        throw mismatch('size', options.expectedSize, stat.size);
+      }
+      return { ...stat, existed: true };
+    }
+  }
+  return putChunks(db, source, options);
+}
+
+async function* chunksOf(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  for (let offset = 0; offset < bytes.byteLength; offset += contentChunkSize) {
+    yield bytes.subarray(offset, offset + contentChunkSize);
+  }
+}
+
+/** One statement: the blob row and its single chunk, or nothing when the digest is already stored. */
+async function putSmall(db: Db, digest: Digest, data: Uint8Array): Promise<PutContentResult> {
+  const chunkCount = data.byteLength === 0 ? 0 : 1;
+  const { rows } = await sql<{ blob_id: number }>`
+    with blob as (
+      insert into content_blobs (digest, blob_id, size, chunk_size, chunk_count)
+      values (${digest}, nextval('content_blob_id_seq'), ${data.byteLength}, ${contentChunkSize}, ${chunkCount})
+      on conflict (digest) do nothing
+      returning blob_id
+    ), chunk as (
+      insert into content_chunks (blob_id, idx, data)
+      select blob_id, 0, ${data} from blob where ${chunkCount} = 1
+    )
+    select blob_id from blob`.execute(db);
+  return { digest, size: data.byteLength, existed: rows.length === 0 };
+}
+
+async function putChunks(
+  db: Db,
+  source: AsyncIterable<Uint8Array>,
+  options: PutContentOptions,
+): Promise<PutContentResult> {
+  const { rows } = await sql<{ id: number }>`select nextval('content_blob_id_seq') as id`.execute(db);
+  const blobId = Number(rows[0]!.id);
+  const hash = createHash('sha256');
+  let size = 0;
+  let index = 0;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let inFlight: Promise<unknown> = Promise.resolve();
+
+  const writeChunk = async (chunk: Uint8Array) => {
+    const idx = index++;
+    await inFlight; // at most one chunk write in flight while the next chunk is read
+    const write = db.insertInto('content_chunks').values({ blob_id: blobId, idx, data: chunk }).execute();
+    write.catch(() => {}); // observed by the next `await inFlight`; never an unhandled rejection meanwhile
+    inFlight = write;
+  };
+  const takeChunk = (): Uint8Array => {
+    const chunk = new Uint8Array(contentChunkSize);
+    let filled = 0;
+    while (filled < contentChunkSize) {
+      const head = pending[0]!;
+      const n = Math.min(head.byteLength, contentChunkSize - filled);
+      chunk.set(head.subarray(0, n), filled);
+      filled += n;
+      if (n === head.byteLength) pending.shift();
+      else pending[0] = head.subarray(n);
+    }
+    pendingBytes -= contentChunkSize;
+    return chunk;
+  };
+
+  try {
+    for await (const piece of source) {
+      if (piece.byteLength === 0) continue;
+      hash.update(piece);
+      size += piece.byteLength;
+      if (options.expectedSize !== undefined && size > options.expectedSize) {
+        throw mismatch('size', options.expectedSize, `more than ${options.expectedSize}`);
+      }
+      if (pendingBytes === 0 && piece.byteLength === contentChunkSize) {
+        await writeChunk(piece);
+        continue;
+      }
+      pending.push(piece);
+      pendingBytes += piece.byteLength;
+      while (pendingBytes >= contentChunkSize) await writeChunk(takeChunk());
+    }
+    if (pendingBytes > 0) {
+      const rest = new Uint8Array(pendingBytes);
+      let offset = 0;
+      for (const piece of pending) {
+        rest.set(piece, offset);
+        offset += piece.byteLength;
+      }
+      pending = [];
+      pendingBytes = 0;
+      await writeChunk(rest);
+    }
+    await inFlight;
+    const digest = `sha256:${hash.digest('hex')}` as Digest;
+    checkExpectations(options, digest, size);
+    const inserted = await db
+      .insertInto('content_blobs')
+      .values({ digest, blob_id: blobId, size, chunk_size: contentChunkSize, chunk_count: index })
+      .onConflict((oc) => oc.column('digest').doNothing())
+      .returning('blob_id')
+      .executeTakeFirst();
+    if (!inserted) {
+      await deleteChunks(db, blobId);
+      return { digest, size, existed: true };
+    }
+    return { digest, size, existed: false };
+  } catch (error) {
+    await inFlight.catch(() => {});
+    // Best effort: leftovers of a failed upload are unreferenced and invisible either way.
+    await deleteChunks(db, blobId).catch(() => {});
+    throw error;
+  }
+}
+
+async function deleteChunks(db: Db, blobId: number): Promise<void> {
+  await db.deleteFrom('content_chunks').where('blob_id', '=', blobId).execute();
+}
+
+/** Size of a stored blob, or undefined. */
+export async function statContent(db: Db, digest: string): Promise<ContentStat | undefined> {
+  const row = await db.selectFrom('content_blobs').select(['digest', 'size']).where('digest', '=', digest).executeTakeFirst();
+  return row ? { digest: row.digest as Digest, size: Number(row.size) } : undefined;
+}
+
+export async function hasContent(db: Db, digest: string): Promise<boolean> {
+  return (await statContent(db, digest)) !== undefined;
+}
+
+/** Streams a stored blob chunk by chunk (a few MiB per query). NOT_FOUND when it is not stored. */
+export async function* getContent(db: Db, digest: string): AsyncIterable<Uint8Array> {
+  const blob = await db
+    .selectFrom('content_blobs')
+    .select(['blob_id', 'chunk_count', 'size'])
+    .where('digest', '=', digest)
+    .executeTakeFirst();
+  if (!blob) throw notFoundError(`content ${digest} is not stored`, { digest });
+  let delivered = 0;
+  for (let from = 0; from < blob.chunk_count; from += chunksPerRead) {
+    const rows = await db
+      .selectFrom('content_chunks')
+      .select(['idx', 'data'])
+      .where('blob_id', '=', blob.blob_id)
+      .where('idx', '>=', from)
+      .where('idx', '<', from + chunksPerRead)
+      .orderBy('idx')
+      .execute();
+    const expected = Math.min(chunksPerRead, blob.chunk_count - from);
+    if (rows.length !== expected) throw integrityError(`content ${digest} is missing chunks`, { digest });
+    for (const row of rows) {
+      delivered += row.data.byteLength;
+      yield row.data;
+    }
+  }
+  if (delivered !== Number(blob.size)) throw integrityError(`content ${digest} has the wrong size`, { digest });
+}
+
+/** A whole blob in memory; for small blobs only (VALIDATION error above `maxBytes`, default 64 MiB). */
+export async function readContent(db: Db, digest: string, maxBytes = 64 * 1024 * 1024): Promise<Uint8Array> {
+  const stat = await statContent(db, digest);
+  if (!stat) throw notFoundError(`content ${digest} is not stored`, { digest });
+  if (stat.size > maxBytes) throw validationError(`content ${digest} is ${stat.size} bytes, above ${maxBytes}`);
+  const out = new Uint8Array(stat.size);
+  let offset = 0;
+  for await (const chunk of getContent(db, digest)) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/** Rows per multi-row INSERT in `putContents`, and bytes per statement. */
+const rowsPerStatement = 500;
+const bytesPerStatement = 8 * 1024 * 1024;
+
+/**
+ * Stores many in-memory blobs at once (e.g. the files of a layer) in few statements: inside the
+ * given transaction, or in one transaction of its own. Results are in input order. A mismatch
+ * throws IntegrityError before anything is written.
+ */
+export async function putContents(db: Db, items: readonly ContentItem[]): Promise<PutContentResult[]> {
+  const prepared = items.map((item) => {
+    const data = item instanceof Uint8Array ? item : item.data;
+    const options: PutContentOptions = item instanceof Uint8Array ? {} : item;
+    const digest = sha256Digest(data);
+    checkExpectations(options, digest, data.byteLength);
+    return { digest, data };
+  });
+  if (prepared.length === 0) return [];
+  const run = async (trx: Db): Promise<PutContentResult[]> => {
+    const created = new Set<string>();
+    const unique = [...new Map(prepared.map((p) => [p.digest, p])).values()];
+    for (const group of groups(unique)) {
+      const existing = new Set(
+        (
+          await trx
+            .selectFrom('content_blobs')
+            .select('digest')
+            .where('digest', 'in', group.map((p) => p.digest))
+            .execute()
+        ).map((r) => r.digest),
+      );
+      const fresh = group.filter((p) => !existing.has(p.digest));
+      if (fresh.length === 0) continue;
+      const inserted = await trx
+        .insertInto('content_blobs')
+        .values(
+          fresh.map((p) => ({
+            digest: p.digest,
+            blob_id: sql<number>`nextval('content_blob_id_seq')`,
+            size: p.data.byteLength,
+            chunk_size: contentChunkSize,
+            chunk_count: Math.ceil(p.data.byteLength / contentChunkSize),
+          })),
+        )
+        .onConflict((oc) => oc.column('digest').doNothing())
+        .returning(['digest', 'blob_id'])
+        .execute();
+      const byDigest = new Map<string, Uint8Array>(fresh.map((p) => [p.digest, p.data]));
+      const chunks: { blob_id: number; idx: number; data: Uint8Array }[] = [];
+      for (const row of inserted) {
+        created.add(row.digest);
+        const data = byDigest.get(row.digest)!;
+        for (let idx = 0; idx * contentChunkSize < data.byteLength; idx++) {
+          chunks.push({
+            blob_id: Number(row.blob_id),
+            idx,
+            data: data.subarray(idx * contentChunkSize, (idx + 1) * contentChunkSize),
+          });
+        }
+      }
+      for (const batch of groups(chunks)) await trx.insertInto('content_chunks').values(batch).execute();
+    }
+    const reported = new Set<string>();
+    return prepared.map((p) => {
+      const existed = !created.has(p.digest) || reported.has(p.digest);
+      reported.add(p.digest);
+      return { digest: p.digest, size: p.data.byteLength, existed };
+    });
+  };
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
+}
+
+function* groups<T extends { data: Uint8Array }>(items: readonly T[]): Iterable<T[]> {
+  let group: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (group.length > 0 && (group.length >= rowsPerStatement || bytes + item.data.byteLength > bytesPerStatement)) {
+      yield group;
+      group = [];
+      bytes = 0;
+    }
+    group.push(item);
+    bytes += item.data.byteLength;
+  }
+  if (group.length > 0) yield group;
+}
+
+/** The content store bound to one database. */
+export class ContentStore {
+  constructor(private readonly db: Db) {}
+
+  put(source: ContentSource, options?: PutContentOptions): Promise<PutContentResult> {
+    return putContent(this.db, source, options);
+  }
+  /** Many small blobs in few statements; pass a transaction to write them inside it. */
+  putMany(items: readonly ContentItem[], trx?: Db): Promise<PutContentResult[]> {
+    return putContents(trx ?? this.db, items);
+  }
+  get(digest: string): AsyncIterable<Uint8Array> {
+    return getContent(this.db, digest);
+  }
+  readAll(digest: string, maxBytes?: number): Promise<Uint8Array> {
+    return readContent(this.db, digest, maxBytes);
+  }
+  has(digest: string): Promise<boolean> {
+    return hasContent(this.db, digest);
+  }
+  stat(digest: string): Promise<ContentStat | undefined> {
+    return statContent(this.db, digest);
+  }
+}

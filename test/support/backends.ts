@@ -1,0 +1,144 @@
+/**
+ * Database test backends: run one suite on every backend, each on a fresh, migrated database.
+ *
+ *   import { describeEachBackend } from '../support/backends.ts';
+ *
+ *   describeEachBackend('layer import', (backend) => {
+ *     it('stores the entries', async () => {
+ *       const { db, notifications, backend: kind } = backend(); // a DatabaseHandle (+ name, databaseUrl)
+ *       ...
+ *     });
+ *   });
+ *
+ * - PGlite (in memory) always; PostgreSQL too when TEST_DATABASE_URL is set
+ *   (e.g. `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx vitest run test/x`).
+ * - Per suite and backend: `CREATE DATABASE strata_t_<random>` on TEST_DATABASE_URL's server,
+ *   migrated to latest in beforeAll, closed and dropped in afterAll. Tests inside one suite share
+ *   that database: use unique stream names / keys (e.g. `uniq('img')`) or a suite of their own.
+ * - `backend()` may only be called inside tests/hooks (it throws before beforeAll has run).
+ * - `describePostgres` runs a suite on PostgreSQL only (skipped without TEST_DATABASE_URL), for
+ *   things PGlite cannot do (concurrent connections, chaos tests).
+ * - `createTestDatabase(kind)` gives a database outside of describe blocks; call `dispose()`.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe } from 'vitest';
+import type { Backend } from '../../src/db/database.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+import { type DatabaseHandle, openDatabase } from '../../src/db/openDatabase.ts';
+
+/** The PostgreSQL server for tests (any database on it; suites create their own), or undefined. */
+export const testDatabaseUrl: string | undefined = process.env.TEST_DATABASE_URL || undefined;
+
+/** The backends this run covers: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
+export const testBackends: Backend[] = testDatabaseUrl ? ['pglite', 'postgres'] : ['pglite'];
+
+export interface TestBackend extends DatabaseHandle {
+  /** postgres: the throwaway database's URL (open more handles on it with openDatabase). */
+  databaseUrl: string | undefined;
+  /** Closes the handle and drops the throwaway database. */
+  dispose(): Promise<void>;
+}
+
+export interface TestDatabaseOptions {
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+  /** Skip migrations (default false). */
+  empty?: boolean;
+}
+
+/** A fresh database on `kind`, migrated unless `empty`. */
+export async function createTestDatabase(kind: Backend, options: TestDatabaseOptions = {}): Promise<TestBackend> {
+  if (kind === 'pglite') {
+    const handle = await openDatabase({ dataDir: 'memory://' });
+    if (!options.empty) await migrateToLatest(handle.db);
+    return { ...handle, databaseUrl: undefined, dispose: () => handle.close() };
+  }
+  if (!testDatabaseUrl) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `strata_t_${randomBytes(6).toString('hex')}`;
+  await admin(`create database ${name}`);
+  const url = new URL(testDatabaseUrl);
+  url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
+  let handle: DatabaseHandle | undefined;
+  try {
+    handle = await openDatabase({ databaseUrl, poolSize: options.poolSize });
+    if (!options.empty) await migrateToLatest(handle.db);
+  } catch (error) {
+    await handle?.close();
+    await admin(`drop database if exists ${name} with (force)`);
+    throw error;
+  }
+  const opened = handle;
+  return {
+    ...opened,
+    databaseUrl,
+    async dispose() {
+      await opened.close();
+      await admin(`drop database if exists ${name} with (force)`);
+    },
+  };
+}
+
+async function admin(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: testDatabaseUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+function describeOn(
+  kinds: readonly Backend[],
+  name: string,
+  suite: (backend: () => TestBackend) => void,
+  options: TestDatabaseOptions,
+): void {
+  for (const kind of kinds) {
+    describe(`${name} [${kind}]`, () => {
+      let current: TestBackend | undefined;
+      beforeAll(async () => {
+        current = await createTestDatabase(kind, options);
+      });
+      afterAll(async () => {
+        await current?.dispose();
+        current = undefined;
+      });
+      suite(() => {
+        if (!current) throw new Error('backend() is only available inside tests and hooks');
+        return current;
+      });
+    });
+  }
+}
+
+/** Runs `suite` once per backend (PGlite; PostgreSQL when TEST_DATABASE_URL is set), each on a fresh database. */
+export function describeEachBackend(
+  name: string,
+  suite: (backend: () => TestBackend) => void,
+  options: TestDatabaseOptions = {},
+): void {
+  describeOn(testBackends, name, suite, options);
+}
+
+/** Runs `suite` on PostgreSQL only; skipped when TEST_DATABASE_URL is not set. */
+export function describePostgres(
+  name: string,
+  suite: (backend: () => TestBackend) => void,
+  options: TestDatabaseOptions = {},
+): void {
+  if (!testDatabaseUrl) {
+    describe.skip(`${name} [postgres: set TEST_DATABASE_URL]`, () => {
+      suite(() => {
+        throw new Error('skipped');
+      });
+    });
+    return;
+  }
+  describeOn(['postgres'], name, suite, options);
+}
+
+/** A unique name for streams, keys and tables within a shared suite database. */
+export const uniq = (prefix = 'x'): string => `${prefix}-${randomBytes(5).toString('hex')}`;
