@@ -67,6 +67,7 @@ export async function importImage(
     const data = await storeLayer(app.blobs, source.openBlob(layer, { onProgress: (bytes) => progress('Downloading', bytes) }), {
       expected: { digest: layer.digest, size: layer.size, diffId: layer.diffId },
       mediaType: layer.mediaType,
+      keepBlob: true,
     });
     layerDecisions.push({ stream, events: decideLayer({ type: 'RegisterLayer', data }, state.state) });
     progress('Pull complete', layer.size);
