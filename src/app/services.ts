@@ -1,6 +1,11 @@
+import type { Notifications } from '../db/notifications.ts';
+import type { AppContext } from './context.ts';
+
 /**
- * The application services the API and the CLI call: command handlers and read-model queries.
- * Filled in as the command handlers and projections land; GraphQL resolvers reach them as `ctx.app`.
+ * What the API and the CLI's server side call: the command handlers' context (stores, database,
+ * clock) and the LISTEN side for live subscriptions. Handlers are plain functions taking it
+ * (src/app/*.ts); GraphQL resolvers reach it as `ctx.app`.
  */
-// biome-ignore lint/suspicious/noEmptyInterface: members are added as the services are written.
-export interface AppServices {}
+export interface AppServices extends AppContext {
+  notifications: Notifications;
+}

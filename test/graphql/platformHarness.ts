@@ -1,4 +1,5 @@
 // Builds a Yoga over the platform test schema and sends operations with `yoga.fetch` (in-process).
+import type { AppServices } from '../../src/app/services.ts';
 import { defaultLimits, type GraphQLLimits } from '../../src/config.ts';
 import { createStrataYoga } from '../../src/graphql/yoga.ts';
 import { type AccessToken, parseTokenList } from '../../src/server/auth.ts';
@@ -29,7 +30,7 @@ export function makeYoga(
       graphiql: options.graphiql ?? true,
       limits: { ...defaultLimits, ...options.limits },
     },
-    contextFactory: () => ({ app: {}, server: { version: '9.9.9-test', backend: 'pglite' } }),
+    contextFactory: () => ({ app: {} as AppServices, server: { version: '9.9.9-test', backend: 'pglite' } }),
     log,
   });
   return { yoga, log };
