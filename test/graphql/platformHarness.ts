@@ -30,6 +30,7 @@ export function makeYoga(
       graphiql: options.graphiql ?? true,
       limits: { ...defaultLimits, ...options.limits },
     },
+    // The test schema never calls the application services.
     contextFactory: () => ({ app: {} as AppServices, server: { version: '9.9.9-test', backend: 'pglite' } }),
     log,
   });
