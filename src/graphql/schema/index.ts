@@ -1,4 +1,4 @@
-import { GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { builder } from '../builder.ts';
 import './modules.ts';
 
@@ -9,7 +9,9 @@ function withoutEmptyRootTypes(built: GraphQLSchema): GraphQLSchema {
     (type) => type && Object.keys(type.getFields()).length === 0,
   );
   if (empty.length === 0) return built;
-  return new GraphQLSchema({
+  // The built schema's own class: the copy of graphql Pothos uses, whichever copy imported us.
+  const Schema = built.constructor as typeof GraphQLSchema;
+  return new Schema({
     ...config,
     mutation: empty.includes(config.mutation) ? undefined : config.mutation,
     subscription: empty.includes(config.subscription) ? undefined : config.subscription,
