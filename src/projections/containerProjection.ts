@@ -57,7 +57,7 @@ export async function projectContainerEvent(db: Db, { stream, position, event }:
       return;
     case 'ContainerStarted':
     case 'ContainerRestarted':
-      return nextState(db, containerId, position, { state: 'running', started_at: event.data.startedAt, restart_count: 0 });
+      return nextState(db, containerId, position, { state: 'running', started_at: event.data.startedAt, restart_count: 0, exit_code: 0 });
     case 'ContainerStopped':
       return nextState(db, containerId, position, { state: 'exited', exit_code: event.data.exitCode, finished_at: event.data.finishedAt });
     case 'ContainerPaused':

@@ -10,6 +10,8 @@ import type { InlineProjection } from '../eventStore/inlineProjection.ts';
 import type { RecordedEvent } from '../eventStore/types.ts';
 import type { LoadLayerEntries } from './chainView.ts';
 import { projectContainerEvent } from './containerProjection.ts';
+import type { SessionEvent } from '../domain/session/events.ts';
+import { projectSessionEvent } from './sessionProjection.ts';
 import { projectImageEvent, projectLayerEvent } from './imageProjection.ts';
 import type { ProjectionTables } from './tables.ts';
 
@@ -18,6 +20,7 @@ export type ReadContent = (db: Trx, digest: Digest) => Promise<Uint8Array>;
 
 const layerTypes = ['LayerRegistered'];
 const imageTypes = ['ImageCreated', 'ImageTagged', 'ImageUntagged', 'ImageDeleted'];
+const sessionTypes = ['SessionStarted', 'CommandExecuted', 'SessionEnded'];
 const containerTypes = [
   'ContainerCreated',
   'ContainerStarted',
@@ -35,7 +38,7 @@ const containerTypes = [
 export function readModelsProjection(readContent: ReadContent): InlineProjection {
   return {
     name: 'read-models',
-    handles: [...layerTypes, ...imageTypes, ...containerTypes],
+    handles: [...layerTypes, ...imageTypes, ...containerTypes, ...sessionTypes],
     async apply(trx, events) {
       const db = trx as unknown as Kysely<ProjectionTables>;
       const loadEntries: LoadLayerEntries = async (diffId) => {
@@ -54,6 +57,8 @@ export async function projectEvent(db: Kysely<ProjectionTables>, event: Recorded
     await projectLayerEvent(db, { ...projected, event: event as unknown as LayerEvent }, loadEntries);
   } else if (imageTypes.includes(event.type) && event.stream.startsWith(streamPrefixes.image)) {
     await projectImageEvent(db, { ...projected, event: event as unknown as ImageEvent }, loadEntries);
+  } else if (sessionTypes.includes(event.type) && event.stream.startsWith('session-')) {
+    await projectSessionEvent(db, { ...projected, event: event as unknown as SessionEvent });
   } else if (containerTypes.includes(event.type) && event.stream.startsWith(streamPrefixes.container) && !event.stream.startsWith(streamPrefixes.containerName)) {
     const metadata = event.metadata as { sessionId?: string; command?: string };
     await projectContainerEvent(db, { ...projected, event: event as unknown as ContainerEvent }, {

@@ -90,7 +90,36 @@ export interface ContainerUpperTable extends FileColumns, Versioned {
   operation: string | null;
 }
 
+export interface SessionsTable {
+  session_id: string;
+  container_id: string;
+  interactive: boolean;
+  started_at: string;
+  started_position: Int8;
+  ended_at: string | null;
+  ended_position: Int8Null;
+  exit_code: number | null;
+}
+
+export interface SessionStepsTable {
+  session_id: string;
+  idx: number;
+  container_id: string;
+  command: string;
+  exit_code: number;
+  stdout: string;
+  stderr: string;
+  stdout_digest: string | null;
+  stderr_digest: string | null;
+  changes: ColumnType<{ kind: 'A' | 'C' | 'D'; path: string }[], string, string>;
+  limit_hit: string | null;
+  executed_at: string;
+  position: Int8;
+}
+
 export interface ProjectionTables {
+  sessions: SessionsTable;
+  session_steps: SessionStepsTable;
   layers: LayersTable;
   layer_entries: LayerEntriesTable;
   chain_files: ChainFilesTable;
