@@ -4,9 +4,9 @@ import tar from 'tar-stream';
 import { type Digest, parseDigest } from '../domain/digest.ts';
 import { integrityError, StrataError, validationError } from '../domain/errors.ts';
 import type { FsNode, LayerEntry } from '../domain/fs/node.ts';
-import { ancestorsOf, normalizeStrictPath, parentOf } from '../domain/fs/paths.ts';
+import { ancestorsOf, normalizeStrictPath } from '../domain/fs/paths.ts';
 import { MutableTree } from '../domain/fs/tree.ts';
-import { ensureDirectory, putNode } from '../domain/fs/union.ts';
+import { ensureDirectory, ensureWhiteoutParent, putNode } from '../domain/fs/union.ts';
 import { classifyTarPath, isReservedName, WHITEOUT_META_PREFIX } from '../domain/fs/whiteout.ts';
 import { type LayerCompression, openLayerBlob } from './layerBlob.ts';
 import { type LayerLimits, resolveLimits } from './limits.ts';
@@ -252,7 +252,8 @@ class ChangesetParser {
     if (meaning.kind === 'whiteout' || meaning.kind === 'opaque') {
       if (size > 0) this.warn('WHITEOUT_WITH_CONTENT', `whiteout ${rawName} has content; ignored`, path);
       await drain(entry);
-      ensureDirectory(this.tree, meaning.kind === 'opaque' ? meaning.path : parentOf(meaning.path));
+      if (meaning.kind === 'opaque') ensureDirectory(this.tree, meaning.path);
+      else ensureWhiteoutParent(this.tree, meaning.path);
       this.entries.push({ kind: meaning.kind, path: meaning.path });
       return;
     }

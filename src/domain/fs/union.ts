@@ -41,8 +41,11 @@ export interface ApplyLayerOptions {
  *      shares the inode and umoci ignores a link header's own uid/gid). It is a snapshot: later
  *      changes to the target path do not touch the link. (In `spec` mode a layer that whites out a
  *      lower file cannot also hardlink to it: the whiteout acted before the layer's entries.)
- *    - whiteout: its parent directories are made to exist (the marker is a file in them); in
- *      `moby` mode its path and subtree are removed now.
+ *    - whiteout: its parent directories are made to exist (the marker is a file in them), except
+ *      that a non-directory put in place by an earlier entry of the SAME layer is left alone and
+ *      the whiteout does nothing more (a whiteout never acts on its own layer; umoci's repack
+ *      writes `d` as a file followed by `d/.wh.<child>` for each old child when a directory
+ *      became a file, and umoci keeps the file); in `moby` mode its path and subtree are removed now.
  *    - opaque: its directory is made to exist.
  * A whiteout deletes exactly the named path: it does not follow symlinks, so a whiteout of a
  * symlink removes the link and never its target.
@@ -78,17 +81,18 @@ export function applyEntries(
     else if (entry.kind === 'whiteout' && mode === 'spec') tree.removeSubtree(entry.path);
   }
 
+  const placed = new Set<string>();
   for (const entry of entries) {
     switch (entry.kind) {
       case 'whiteout':
-        ensureDirectory(tree, parentOf(entry.path));
-        if (mode === 'moby') tree.removeSubtree(entry.path);
+        if (ensureWhiteoutParent(tree, entry.path, placed) && mode === 'moby') tree.removeSubtree(entry.path);
         break;
       case 'opaque':
         ensureDirectory(tree, entry.path);
         break;
       case 'node':
         putNode(tree, entry.node.type === 'hardlink' ? resolveHardlink(tree, entry.node) : entry.node);
+        placed.add(entry.node.path);
         break;
       default:
         assertNever(entry);
@@ -105,6 +109,27 @@ export function ensureDirectory(tree: MutableTree, path: string): void {
     if (existing !== undefined) tree.removeSubtree(p);
     tree.set(implicitDirectory(p));
   }
+}
+
+/**
+ * A whiteout's parents, as ensureDirectory makes them, except that a non-directory the same layer
+ * put in place (`sameLayer`; every path when omitted) is kept and nothing is done below it.
+ * Returns whether the parent is a directory now.
+ */
+export function ensureWhiteoutParent(
+  tree: MutableTree,
+  path: string,
+  sameLayer?: ReadonlySet<string>,
+): boolean {
+  const parent = parentOf(path);
+  const ancestors = [...ancestorsOf(parent), parent].filter((p) => p !== '/');
+  const blocked = ancestors.some((p) => {
+    const existing = tree.get(p);
+    return existing !== undefined && existing.type !== 'dir' && (sameLayer === undefined || sameLayer.has(p));
+  });
+  if (blocked) return false;
+  ensureDirectory(tree, parent);
+  return true;
 }
 
 /** Puts one (already resolved) node, with the replacement rules of layer.md. */

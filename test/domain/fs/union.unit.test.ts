@@ -224,6 +224,14 @@ describe('merged view: whiteouts', () => {
     expect(view(tree)).toEqual(view(await mergeTars([lower])));
   });
 
+  it('given a directory turned into a file followed by whiteouts of its old children (umoci repack), then the file stays', async () => {
+    const tree = await mergeTars([
+      [dir('d'), file('d/a', 'a'), file('d/b', 'b'), file('x', 'x')],
+      [file('d', 'now a file'), whiteout('d/a'), whiteout('d/b')],
+    ]);
+    expect(view(tree)).toEqual({ ...ROOT, '/d': 'file 0644 "now a file"', '/x': 'file 0644 "x"' });
+  });
+
   it('given a whiteout of a symlink, then the link is removed and not its target (WhiteoutSymlink)', async () => {
     const tree = await mergeTars([
       [dir('etc'), file('etc/passwd', 'all users'), symlink('localetc', '/etc')],

@@ -33,8 +33,14 @@ function naiveMerge(layers: LayerEntry[][], mode: WhiteoutMode): Map<string, FsN
       if (e.kind === 'opaque') for (const p of [...t.keys()]) if (below(p, e.path)) t.delete(p);
       if (e.kind === 'whiteout' && mode === 'spec') removeAtOrBelow(e.path);
     }
+    const placed = new Set<string>();
     for (const e of layer) {
       if (e.kind === 'whiteout') {
+        const ancestors = parentOf(e.path)
+          .split('/')
+          .filter(Boolean)
+          .map((_, i, all) => `/${all.slice(0, i + 1).join('/')}`);
+        if (ancestors.some((q) => placed.has(q) && t.has(q) && t.get(q)!.type !== 'dir')) continue;
         mkdirs(parentOf(e.path));
         if (mode === 'moby') removeAtOrBelow(e.path);
       } else if (e.kind === 'opaque') {
@@ -65,6 +71,7 @@ function naiveMerge(layers: LayerEntry[][], mode: WhiteoutMode): Map<string, FsN
         const existing = t.get(n.path);
         if (existing && !(existing.type === 'dir' && n.type === 'dir')) removeAtOrBelow(n.path);
         t.set(n.path, n);
+        placed.add(n.path);
       }
     }
   }
