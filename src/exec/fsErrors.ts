@@ -32,6 +32,18 @@ const descriptions: Record<FsErrorCode, string> = {
   ENOSPC: 'no space left on device',
 };
 
+/**
+ * Codes just-bash's InMemoryFs never raises: its commands print an unrecognised message as it is,
+ * so these carry bash's wording alone ("mkdir: cannot create directory '/proc/x': Read-only file
+ * system").
+ */
+const plainMessages: Partial<Record<FsErrorCode, string>> = {
+  EROFS: 'Read-only file system',
+  EFBIG: 'File too large',
+  ENOSPC: 'No space left on device',
+  EBUSY: 'Device or resource busy',
+};
+
 export class FsError extends Error {
   constructor(
     readonly code: FsErrorCode,
@@ -39,7 +51,7 @@ export class FsError extends Error {
     readonly path: string,
     description: string = descriptions[code],
   ) {
-    super(`${code}: ${description}, ${syscall} '${path}'`);
+    super(plainMessages[code] ?? `${code}: ${description}, ${syscall} '${path}'`);
     this.name = 'FsError';
   }
 }

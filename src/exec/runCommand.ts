@@ -2,6 +2,7 @@ import { Bash } from 'just-bash';
 import { validationError } from '../domain/errors.ts';
 import { shellCommands } from './commands.ts';
 import { isFsError } from './fsErrors.ts';
+import { loadShellErrorClass, redirectionMessage } from './shellErrors.ts';
 import { limitHit, resolveExecLimits } from './limits.ts';
 import { runOnShellSide, ShellView } from './shellView.ts';
 import type { BaseFs, ExecLimits, ExecOptions, ExecResult, LimitHit } from './types.ts';
@@ -46,7 +47,10 @@ function interpreterLimit(exitCode: number, lastLine: string, limits: ExecLimits
   if (exitCode === 124 && /^bash: .*(execution deadline|execution aborted)/.test(lastLine)) {
     return limitHit('wallTime', limits.wallTimeMs);
   }
-  if (exitCode !== 126 || !lastLine.startsWith('bash: ')) return null;
+  if (exitCode !== 126) return null;
+  // awk, sed and jq report their own loop limits ("awk: awk: while loop exceeded maximum iterations (N)").
+  if (/ exceeded maximum iterations \(\d+\)$/.test(lastLine)) return limitHit('loopIterations', limits.maxLoopIterations);
+  if (!lastLine.startsWith('bash: ')) return null;
   const setting = /increase executionLimits\.(\w+)/.exec(lastLine)?.[1];
   if (setting === 'maxOutputSize') return limitHit('outputBytes', limits.maxOutputBytes);
   if (setting === 'maxCommandCount') return limitHit('commands', limits.maxCommands);
@@ -116,7 +120,7 @@ export async function runCommand(base: BaseFs, command: string, options: ExecOpt
 
   const { commands, names } = shellCommands(working, hostnameOf(options));
   const shell = new Bash({
-    fs: new ShellView(working, names),
+    fs: new ShellView(working, names, await loadShellErrorClass()),
     cwd: workingDir,
     env,
     customCommands: commands,
@@ -153,7 +157,18 @@ export async function runCommand(base: BaseFs, command: string, options: ExecOpt
   let outcome: { stdout: string; stderr: string; exitCode: number } | null;
   try {
     outcome = await Promise.race([
-      shell.exec(command, { stdin: options.stdin ?? '', signal: controller.signal, rawScript: true }),
+      shell.exec(command, { stdin: options.stdin ?? '', signal: controller.signal, rawScript: true }).catch(
+        (error: unknown) => {
+          // An error just-bash does not handle ends the command line (see shellErrors.ts).
+          if (hostError || hit) return { stdout: '', stderr: '', exitCode: limitExitCode };
+          if (isFsError(error)) return { stdout: '', stderr: redirectionMessage(error.path, error), exitCode: 1 };
+          const stderr = (error as { stderr?: unknown } | null)?.stderr;
+          if (error instanceof Error && error.name === 'GlobError' && typeof stderr === 'string') {
+            return { stdout: '', stderr, exitCode: 1 };
+          }
+          throw error;
+        },
+      ),
       grace,
     ]);
   } finally {

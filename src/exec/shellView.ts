@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CpOptions, FileContent, FsStat, IFileSystem, MkdirOptions, RmOptions } from 'just-bash';
+import { DefenseInDepthBox } from 'just-bash';
 import { isFsError } from './fsErrors.ts';
+import { redirectionError } from './shellErrors.ts';
 import type { WorkingFs } from './workingFs.ts';
 
 type ReadFileOptions = Parameters<IFileSystem['readFile']>[1];
@@ -43,6 +45,8 @@ export function isShellScript(bytes: Uint8Array): boolean {
   return !head.includes(0);
 }
 
+const trusted = <T>(call: () => Promise<T>): Promise<T> => DefenseInDepthBox.runTrustedAsync(call);
+
 const stubStat = (): FsStat => ({
   isFile: true,
   isDirectory: false,
@@ -71,24 +75,25 @@ export class ShellView implements IFileSystem {
   constructor(
     private readonly fs: WorkingFs,
     private readonly commandNames: ReadonlySet<string>,
+    private readonly shellErrorClass: Parameters<typeof redirectionError>[0] = null,
   ) {}
 
   async exists(path: string): Promise<boolean> {
     if (onShellSide() && this.isCommandPath(path)) return true;
-    return this.fs.exists(path);
+    return trusted(() => this.fs.exists(path));
   }
 
   async stat(path: string): Promise<FsStat> {
-    if (!onShellSide()) return this.fs.stat(path);
+    if (!onShellSide()) return trusted(() => this.fs.stat(path));
     if (this.isCommandPath(path)) {
       try {
-        return await this.fs.stat(path);
+        return await trusted(() => this.fs.stat(path));
       } catch (error) {
         if (isFsError(error)) return stubStat();
         throw error;
       }
     }
-    const stat = await this.fs.stat(path);
+    const stat = await trusted(() => this.fs.stat(path));
     if (!stat.isFile || (stat.mode & 0o111) === 0 || (await this.runnable(path, stat))) return stat;
     return { ...stat, mode: stat.mode & ~0o111 };
   }
@@ -103,71 +108,84 @@ export class ShellView implements IFileSystem {
     const key = `${path}\0${stat.size}\0${stat.mtime.getTime()}`;
     let known = this.sniffed.get(key);
     if (known === undefined) {
-      known = isShellScript(await this.fs.readFileBuffer(path));
+      known = isShellScript(await trusted(() => this.fs.readFileBuffer(path)));
       this.sniffed.set(key, known);
     }
     return known;
   }
 
-  // Everything else is the WorkingFs as it is.
+  // Everything else is the WorkingFs as it is. All of it is host code: just-bash's defense-in-depth
+  // blocks timers, process.env and the like inside a command, which the WorkingFs, its limit hooks
+  // and the BaseFs behind it (a database client) may use.
   readFile(path: string, options?: ReadFileOptions) {
-    return this.fs.readFile(path, options);
+    return trusted(() => this.fs.readFile(path, options));
   }
   readFileBytes(path: string) {
-    return this.fs.readFileBytes(path);
+    return trusted(() => this.fs.readFileBytes(path));
   }
   readFileBuffer(path: string) {
-    return this.fs.readFileBuffer(path);
+    return trusted(() => this.fs.readFileBuffer(path));
   }
-  writeFile(path: string, content: FileContent, options?: WriteFileOptions) {
-    return this.fs.writeFile(path, content, options);
+  /** On the interpreter side a write is a redirection: its failure fails that command only. */
+  async writeFile(path: string, content: FileContent, options?: WriteFileOptions) {
+    try {
+      await trusted(() => this.fs.writeFile(path, content, options));
+    } catch (error) {
+      if (onShellSide() && isFsError(error)) throw redirectionError(this.shellErrorClass, path, error);
+      throw error;
+    }
   }
-  appendFile(path: string, content: FileContent, options?: WriteFileOptions) {
-    return this.fs.appendFile(path, content, options);
+  async appendFile(path: string, content: FileContent, options?: WriteFileOptions) {
+    try {
+      await trusted(() => this.fs.appendFile(path, content, options));
+    } catch (error) {
+      if (onShellSide() && isFsError(error)) throw redirectionError(this.shellErrorClass, path, error);
+      throw error;
+    }
   }
   lstat(path: string) {
-    return this.fs.lstat(path);
+    return trusted(() => this.fs.lstat(path));
   }
   mkdir(path: string, options?: MkdirOptions) {
-    return this.fs.mkdir(path, options);
+    return trusted(() => this.fs.mkdir(path, options));
   }
   readdir(path: string) {
-    return this.fs.readdir(path);
+    return trusted(() => this.fs.readdir(path));
   }
   readdirWithFileTypes(path: string) {
-    return this.fs.readdirWithFileTypes(path);
+    return trusted(() => this.fs.readdirWithFileTypes(path));
   }
   rm(path: string, options?: RmOptions) {
-    return this.fs.rm(path, options);
+    return trusted(() => this.fs.rm(path, options));
   }
   cp(src: string, dest: string, options?: CpOptions) {
-    return this.fs.cp(src, dest, options);
+    return trusted(() => this.fs.cp(src, dest, options));
   }
   mv(src: string, dest: string) {
-    return this.fs.mv(src, dest);
+    return trusted(() => this.fs.mv(src, dest));
   }
   resolvePath(base: string, path: string) {
-    return this.fs.resolvePath(base, path);
+    return DefenseInDepthBox.runTrusted(() => this.fs.resolvePath(base, path));
   }
   getAllPaths() {
-    return this.fs.getAllPaths();
+    return DefenseInDepthBox.runTrusted(() => this.fs.getAllPaths());
   }
   chmod(path: string, mode: number) {
-    return this.fs.chmod(path, mode);
+    return trusted(() => this.fs.chmod(path, mode));
   }
   symlink(target: string, linkPath: string) {
-    return this.fs.symlink(target, linkPath);
+    return trusted(() => this.fs.symlink(target, linkPath));
   }
   link(existingPath: string, newPath: string) {
-    return this.fs.link(existingPath, newPath);
+    return trusted(() => this.fs.link(existingPath, newPath));
   }
   readlink(path: string) {
-    return this.fs.readlink(path);
+    return trusted(() => this.fs.readlink(path));
   }
   realpath(path: string) {
-    return this.fs.realpath(path);
+    return trusted(() => this.fs.realpath(path));
   }
   utimes(path: string, atime: Date, mtime: Date) {
-    return this.fs.utimes(path, atime, mtime);
+    return trusted(() => this.fs.utimes(path, atime, mtime));
   }
 }
