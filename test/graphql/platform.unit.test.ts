@@ -1,8 +1,9 @@
 // graphql/index.js: the copy Pothos and Yoga load (vite would pick the ESM build for 'graphql').
 import { getNamedType, isUnionType, printType } from 'graphql/index.js';
 import { describe, expect, it } from 'vitest';
-import { gql, makeYoga } from './platformHarness.ts';
-import { secretFailure, testSchema } from './platformTestSchema.ts';
+import { RequestLoaders } from '../../src/graphql/context.ts';
+import { gql, makeYoga, testTokens } from './platformHarness.ts';
+import { secretFailure, testSchema, widgetBatches } from './platformTestSchema.ts';
 
 const createThing = (name: string) => `mutation {
   createThing(name: ${JSON.stringify(name)}) {
@@ -270,5 +271,58 @@ describe('GraphQL platform: scalars', () => {
       a: { n: 1, list: [true, null, 's', { deep: [1, { y: 'z' }] }] },
       b: { deep: [1, { y: 'z' }] },
     });
+  });
+});
+
+describe('GraphQL platform: loaders and nodes', () => {
+  it('batches loads per request (plugin-dataloader)', async () => {
+    const { yoga } = makeYoga();
+    widgetBatches.length = 0;
+    const { body } = await gql(
+      yoga,
+      '{ widgets(keys: ["a", "bb", "a"]) { key size } again: widgets(keys: ["ccc"]) { key } }',
+    );
+    expect(body.data.widgets).toEqual([
+      { key: 'a', size: 1 },
+      { key: 'bb', size: 2 },
+      { key: 'a', size: 1 },
+    ]);
+    expect(widgetBatches).toEqual([['a', 'bb', 'ccc']]);
+  });
+
+  it('refetches any Node by its global id with Query.node, behind the read scope', async () => {
+    const { yoga } = makeYoga();
+    const { body } = await gql(yoga, '{ widgets(keys: ["bb"]) { id } }');
+    const id = body.data.widgets[0].id;
+    expect(Buffer.from(id, 'base64').toString()).toBe('Widget:bb');
+    const node = await gql(yoga, 'query($id: ID!) { node(id: $id) { id ... on Widget { key size } } }', {
+      variables: { id },
+    });
+    expect(node.body.data.node).toEqual({ id, key: 'bb', size: 2 });
+    const { yoga: guarded } = makeYoga({ tokens: testTokens() });
+    const anonymous = await gql(guarded, 'query($id: ID!) { node(id: $id) { id } }', { variables: { id } });
+    expect(anonymous.body.errors[0].extensions.code).toBe('UNAUTHORIZED');
+  });
+
+  it('a failed load is masked like any unexpected error', async () => {
+    const { yoga } = makeYoga();
+    const { body, text } = await gql(yoga, '{ widgets(keys: ["missing"]) { key } }');
+    expect(body.errors[0].message).toBe('Unexpected error.');
+    expect(text).not.toContain('secret_table');
+  });
+
+  it('RequestLoaders gives one DataLoader per name per request', async () => {
+    const loaders = new RequestLoaders();
+    const calls: number[][] = [];
+    const batch = async (keys: readonly number[]) => {
+      calls.push([...keys]);
+      return keys.map((k) => k * 2);
+    };
+    const [a, b] = await Promise.all([
+      loaders.get('double', batch).load(1),
+      loaders.get('double', batch).load(2),
+    ]);
+    expect([a, b]).toEqual([2, 4]);
+    expect(calls).toEqual([[1, 2]]);
   });
 });

@@ -5,7 +5,11 @@ import { conflictError, notFoundError, StrataError, validationError } from '../.
 import { builder } from '../../src/graphql/builder.ts';
 import { resolvePage } from '../../src/graphql/connections.ts';
 import { mutationField } from '../../src/graphql/mutation.ts';
-import '../../src/graphql/schema/modules.ts';
+// The platform's own modules only (not schema/modules.ts): these tests do not depend on the domain.
+import '../../src/graphql/scalars.ts';
+import '../../src/graphql/errors.ts';
+import '../../src/graphql/schema/root.ts';
+import '../../src/graphql/schema/serverInfo.ts';
 
 interface Thing {
   name: string;
@@ -122,6 +126,27 @@ builder.subscriptionField('ticks', (t) =>
       }
     },
     resolve: (value) => value,
+  }),
+);
+
+/** Every batch the Widget loader received (one per request, however many widgets were asked for). */
+export const widgetBatches: string[][] = [];
+
+// A loadable Node (plugin-dataloader + plugin-relay): batched loads, global ids, Query.node.
+const Widget = builder.loadableNode('Widget', {
+  id: { resolve: (widget) => widget.key },
+  load: async (keys: string[]) => {
+    widgetBatches.push([...keys]);
+    return keys.map((key) => (key === 'missing' ? new Error(secretFailure) : { key, size: key.length }));
+  },
+  fields: (t) => ({ key: t.exposeString('key'), size: t.exposeInt('size') }),
+});
+
+builder.queryField('widgets', (t) =>
+  t.field({
+    type: [Widget],
+    args: { keys: t.arg.stringList({ required: true }) },
+    resolve: (_root, { keys }) => keys,
   }),
 );
 

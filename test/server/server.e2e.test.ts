@@ -177,6 +177,25 @@ describe('server over HTTP and WebSocket (open, loopback)', () => {
     expect(status).toBe(403);
   });
 
+  it('closes a WebSocket that sends a message over the body limit (1009)', async () => {
+    const code = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(server.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+      ws.on('open', () => {
+        ws.send(JSON.stringify({ type: 'connection_init' }));
+        ws.send(
+          JSON.stringify({
+            id: '1',
+            type: 'subscribe',
+            payload: { query: `{ serverInfo { version } } #${'x'.repeat(5 * 1024 * 1024)}` },
+          }),
+        );
+      });
+      ws.on('close', (closeCode) => resolve(closeCode));
+      ws.on('error', () => {});
+    });
+    expect(code).toBe(1009);
+  });
+
   it('rejects an oversized body with 413, declared or chunked', async () => {
     const huge = JSON.stringify({ query: `{ serverInfo { version } } # ${'x'.repeat(5 * 1024 * 1024)}` });
     const declared = await fetch(server.url, {
