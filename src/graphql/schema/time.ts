@@ -1,0 +1,16 @@
+import { head, positionAt } from '../../eventStore/head.ts';
+import { builder } from '../builder.ts';
+
+builder.queryFields((t) => ({
+  head: t.field({
+    type: 'Position',
+    description: 'The newest position: what `asOf` means when it is omitted.',
+    resolve: (_root, _args, ctx) => head(ctx.app.db),
+  }),
+  positionAt: t.field({
+    type: 'Position',
+    description: 'The position current at a moment in time (0 before the first event).',
+    args: { time: t.arg({ type: 'DateTime', required: true }) },
+    resolve: (_root, { time }, ctx) => positionAt(ctx.app.db, time),
+  }),
+}));
