@@ -31,15 +31,15 @@ const notFound = (name: string) =>
 
 /** exec runs as root, as `docker exec` does by default. */
 const whoami = defineCommand('whoami', async (args) =>
-  args.length > 0 ? fail(`whoami: extra operand '${args[0]}'\nTry 'whoami --help' for more information.\n`) : ok('root\n'),
+  args.length > 0
+    ? fail(`whoami: extra operand '${args[0]}'\nTry 'whoami --help' for more information.\n`)
+    : ok('root\n'),
 );
 
 /** The container's hostname (the kernel's, not $HOSTNAME which a script may change). */
 const hostname = (name: string) =>
   defineCommand('hostname', async (args) =>
-    args.length > 0
-      ? fail('hostname: you must be root to change the host name\n')
-      : ok(`${name}\n`),
+    args.length > 0 ? fail('hostname: you must be root to change the host name\n') : ok(`${name}\n`),
   );
 
 interface Account {
@@ -86,13 +86,15 @@ function ownershipCommand(working: WorkingFs, name: 'chown' | 'chgrp'): Command 
         else if (arg === '--no-dereference') dereference = false;
         else if (arg === '--dereference') dereference = true;
         else if (arg === '--silent' || arg === '--quiet') quiet = true;
-        else if (arg !== '--verbose' && arg !== '--changes') return fail(`${name}: unrecognized option '${arg}'\n${usage}`);
+        else if (arg !== '--verbose' && arg !== '--changes')
+          return fail(`${name}: unrecognized option '${arg}'\n${usage}`);
       } else if (options && arg.startsWith('-') && arg.length > 1) {
         for (const flag of arg.slice(1)) {
           if (flag === 'R') recursive = true;
           else if (flag === 'h') dereference = false;
           else if (flag === 'f') quiet = true;
-          else if (flag !== 'v' && flag !== 'c') return fail(`${name}: invalid option -- '${flag}'\n${usage}`);
+          else if (flag !== 'v' && flag !== 'c')
+            return fail(`${name}: invalid option -- '${flag}'\n${usage}`);
         }
       } else operands.push(arg);
     }

@@ -20,7 +20,9 @@ export function resolveExecLimits(overrides: Partial<ExecLimits> = {}): ExecLimi
     if (value === undefined) continue;
     if (!(key in defaultExecLimits)) throw validationError(`unknown exec limit "${key}"`, { limit: key });
     if (!Number.isSafeInteger(value) || value <= 0) {
-      throw validationError(`exec limit ${key} must be a positive integer, got ${String(value)}`, { limit: key });
+      throw validationError(`exec limit ${key} must be a positive integer, got ${String(value)}`, {
+        limit: key,
+      });
     }
     limits[key as keyof ExecLimits] = value;
   }

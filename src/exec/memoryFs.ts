@@ -35,8 +35,10 @@ export class MemoryBaseFs implements BaseFs {
     for (const [rawPath, value] of Object.entries(spec)) {
       const path = normalizePath(rawPath);
       tree.ensureParents(path);
-      if (typeof value === 'string' || value instanceof Uint8Array) tree.putFile(path, toBytes(value), 0o644, 0, 0);
-      else if ('content' in value) tree.putFile(path, toBytes(value.content), value.mode ?? 0o644, value.uid ?? 0, value.gid ?? 0);
+      if (typeof value === 'string' || value instanceof Uint8Array)
+        tree.putFile(path, toBytes(value), 0o644, 0, 0);
+      else if ('content' in value)
+        tree.putFile(path, toBytes(value.content), value.mode ?? 0o644, value.uid ?? 0, value.gid ?? 0);
       else if ('dir' in value) tree.nodes.set(path, dirNode(path, value.mode ?? 0o755));
       else if ('symlink' in value) tree.nodes.set(path, symlinkNode(path, value.symlink));
       else hardlinks.push([path, normalizePath(value.hardlink)]);
@@ -70,7 +72,9 @@ export class MemoryBaseFs implements BaseFs {
    */
   apply(operations: readonly FsOperation[]): MemoryBaseFs {
     const next = new MemoryBaseFs(new Map(this.nodes), new Map(this.blobs));
-    operations.forEach((op, index) => next.applyOne(op, index));
+    operations.forEach((op, index) => {
+      next.applyOne(op, index);
+    });
     return next;
   }
 
@@ -89,7 +93,8 @@ export class MemoryBaseFs implements BaseFs {
       case 'writeFile': {
         needParent(op.path);
         const before = this.nodes.get(op.path);
-        if (before && before.type !== 'file' && before.type !== 'hardlink') fail(`cannot write the ${before.type} ${op.path}`);
+        if (before && before.type !== 'file' && before.type !== 'hardlink')
+          fail(`cannot write the ${before.type} ${op.path}`);
         const mode = op.mode ?? before?.mode ?? fail(`needs a mode to create ${op.path}`);
         this.putFile(op.path, op.content, mode, before?.uid ?? 0, before?.gid ?? 0);
         return;
@@ -108,7 +113,8 @@ export class MemoryBaseFs implements BaseFs {
         needParent(op.path);
         needAbsent(op.path);
         const target = existing(op.target);
-        if (target.type !== 'file' && target.type !== 'hardlink') fail(`cannot hardlink the ${target.type} ${op.target}`);
+        if (target.type !== 'file' && target.type !== 'hardlink')
+          fail(`cannot hardlink the ${target.type} ${op.target}`);
         this.putHardlink(op.path, op.target);
         return;
       }
@@ -124,7 +130,8 @@ export class MemoryBaseFs implements BaseFs {
       case 'remove': {
         const node = existing(op.path);
         const below = this.below(op.path);
-        if (node.type === 'dir' && below.length > 0 && !op.recursive) fail(`cannot remove the non-empty ${op.path}`);
+        if (node.type === 'dir' && below.length > 0 && !op.recursive)
+          fail(`cannot remove the non-empty ${op.path}`);
         for (const path of [op.path, ...below]) this.nodes.delete(path);
         return;
       }
@@ -134,8 +141,10 @@ export class MemoryBaseFs implements BaseFs {
         if (isWithin(op.to, op.from)) fail(`cannot move ${op.from} into itself`);
         const to = this.nodes.get(op.to);
         if (to) {
-          if ((to.type === 'dir') !== (from.type === 'dir')) fail(`cannot replace ${op.to} by a ${from.type}`);
-          if (to.type === 'dir' && this.below(op.to).length > 0) fail(`cannot replace the non-empty ${op.to}`);
+          if ((to.type === 'dir') !== (from.type === 'dir'))
+            fail(`cannot replace ${op.to} by a ${from.type}`);
+          if (to.type === 'dir' && this.below(op.to).length > 0)
+            fail(`cannot replace the non-empty ${op.to}`);
           this.nodes.delete(op.to);
         }
         for (const path of [op.from, ...this.below(op.from)]) {
@@ -177,7 +186,15 @@ export class MemoryBaseFs implements BaseFs {
 
 const toBytes = (value: string | Uint8Array) => (typeof value === 'string' ? encoder.encode(value) : value);
 
-const dirNode = (path: string, mode: number): FsNode => ({ path, type: 'dir', mode, uid: 0, gid: 0, size: 0, mtime: 0 });
+const dirNode = (path: string, mode: number): FsNode => ({
+  path,
+  type: 'dir',
+  mode,
+  uid: 0,
+  gid: 0,
+  size: 0,
+  mtime: 0,
+});
 
 const symlinkNode = (path: string, target: string): FsNode => ({
   path,
@@ -189,4 +206,3 @@ const symlinkNode = (path: string, target: string): FsNode => ({
   linkTarget: target,
   mtime: 0,
 });
-

@@ -2,8 +2,8 @@ import { Bash } from 'just-bash';
 import { validationError } from '../domain/errors.ts';
 import { shellCommands } from './commands.ts';
 import { isFsError } from './fsErrors.ts';
-import { loadShellErrorClass, redirectionMessage } from './shellErrors.ts';
 import { limitHit, resolveExecLimits } from './limits.ts';
+import { loadShellErrorClass, redirectionMessage } from './shellErrors.ts';
 import { runOnShellSide, ShellView } from './shellView.ts';
 import type { BaseFs, ExecLimits, ExecOptions, ExecResult, LimitHit } from './types.ts';
 import { normalize, WorkingFs } from './workingFs.ts';
@@ -31,7 +31,8 @@ function environment(options: ExecOptions, workingDir: string): Record<string, s
       })
     : Object.entries(given as Record<string, string>);
   for (const [key, value] of pairs) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw validationError(`invalid environment variable name "${key}"`, { key });
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+      throw validationError(`invalid environment variable name "${key}"`, { key });
     env[key] = value;
   }
   env.PWD = workingDir;
@@ -49,14 +50,16 @@ function interpreterLimit(exitCode: number, lastLine: string, limits: ExecLimits
   }
   if (exitCode !== 126) return null;
   // awk, sed and jq report their own loop limits ("awk: awk: while loop exceeded maximum iterations (N)").
-  if (/ exceeded maximum iterations \(\d+\)$/.test(lastLine)) return limitHit('loopIterations', limits.maxLoopIterations);
+  if (/ exceeded maximum iterations \(\d+\)$/.test(lastLine))
+    return limitHit('loopIterations', limits.maxLoopIterations);
   if (!lastLine.startsWith('bash: ')) return null;
   const setting = /increase executionLimits\.(\w+)/.exec(lastLine)?.[1];
   if (setting === 'maxOutputSize') return limitHit('outputBytes', limits.maxOutputBytes);
   if (setting === 'maxCommandCount') return limitHit('commands', limits.maxCommands);
   if (setting === 'maxCallDepth') return limitHit('callDepth', limits.maxCallDepth);
   if (setting && /Iterations$/.test(setting)) return limitHit('loopIterations', limits.maxLoopIterations);
-  if (/: iteration limit exceeded \(\d+\)$/.test(lastLine)) return limitHit('loopIterations', limits.maxLoopIterations);
+  if (/: iteration limit exceeded \(\d+\)$/.test(lastLine))
+    return limitHit('loopIterations', limits.maxLoopIterations);
   if (setting || /(limit exceeded|maximum depth \(\d+\) exceeded|too many)/.test(lastLine)) {
     return limitHit('interpreter', undefined, lastLine.slice('bash: '.length));
   }
@@ -86,7 +89,11 @@ type ShellInternals = { execInScope?: (...args: unknown[]) => Promise<unknown> }
  * Invalid options throw StrataError VALIDATION; a failing base (database, content store) throws
  * whatever the base threw.
  */
-export async function runCommand(base: BaseFs, command: string, options: ExecOptions = {}): Promise<ExecResult> {
+export async function runCommand(
+  base: BaseFs,
+  command: string,
+  options: ExecOptions = {},
+): Promise<ExecResult> {
   const limits = resolveExecLimits(options.limits);
   const controller = new AbortController();
   let hit: LimitHit | null = null;
@@ -157,18 +164,19 @@ export async function runCommand(base: BaseFs, command: string, options: ExecOpt
   let outcome: { stdout: string; stderr: string; exitCode: number } | null;
   try {
     outcome = await Promise.race([
-      shell.exec(command, { stdin: options.stdin ?? '', signal: controller.signal, rawScript: true }).catch(
-        (error: unknown) => {
+      shell
+        .exec(command, { stdin: options.stdin ?? '', signal: controller.signal, rawScript: true })
+        .catch((error: unknown) => {
           // An error just-bash does not handle ends the command line (see shellErrors.ts).
           if (hostError || hit) return { stdout: '', stderr: '', exitCode: limitExitCode };
-          if (isFsError(error)) return { stdout: '', stderr: redirectionMessage(error.path, error), exitCode: 1 };
+          if (isFsError(error))
+            return { stdout: '', stderr: redirectionMessage(error.path, error), exitCode: 1 };
           const stderr = (error as { stderr?: unknown } | null)?.stderr;
           if (error instanceof Error && error.name === 'GlobError' && typeof stderr === 'string') {
             return { stdout: '', stderr, exitCode: 1 };
           }
           throw error;
-        },
-      ),
+        }),
       grace,
     ]);
   } finally {

@@ -58,10 +58,12 @@ async function findShellErrorClass(): Promise<ShellErrorClass | null> {
   return null;
 }
 
-export const loadShellErrorClass = (): Promise<ShellErrorClass | null> => (shellErrorClass ??= findShellErrorClass());
+export const loadShellErrorClass = (): Promise<ShellErrorClass | null> =>
+  (shellErrorClass ??= findShellErrorClass());
 
 /** The stderr line bash prints when it cannot open `path` for a redirection. */
-export const redirectionMessage = (path: string, error: FsError): string => `bash: ${path}: ${strerror[error.code]}\n`;
+export const redirectionMessage = (path: string, error: FsError): string =>
+  `bash: ${path}: ${strerror[error.code]}\n`;
 
 /**
  * The error to throw from the interpreter side for a failed redirection: a command failure

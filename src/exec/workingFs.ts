@@ -166,7 +166,9 @@ export class WorkingFs implements IFileSystem {
 
   async readFileBytes(path: string): Promise<ByteString> {
     const bytes = await this.readFileBuffer(path);
-    return unsafeBytesFromLatin1(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1'));
+    return unsafeBytesFromLatin1(
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1'),
+    );
   }
 
   async readFileBuffer(path: string): Promise<Uint8Array> {
@@ -260,7 +262,12 @@ export class WorkingFs implements IFileSystem {
     if (!options?.recursive) {
       const resolved = await this.resolve(path, false, 'mkdir');
       if (resolved.entry) {
-        throw fsError('EEXIST', 'mkdir', path, resolved.entry.type === 'dir' ? 'directory already exists' : undefined);
+        throw fsError(
+          'EEXIST',
+          'mkdir',
+          path,
+          resolved.entry.type === 'dir' ? 'directory already exists' : undefined,
+        );
       }
       this.createDirectory(resolved.path, path);
       return;
@@ -299,7 +306,11 @@ export class WorkingFs implements IFileSystem {
     }
     this.dropOverlaySubtree(resolved.path);
     this.setOverlay(resolved.path, null);
-    this.record({ op: 'remove', path: resolved.path, recursive: entry.type === 'dir' && Boolean(options?.recursive) });
+    this.record({
+      op: 'remove',
+      path: resolved.path,
+      recursive: entry.type === 'dir' && Boolean(options?.recursive),
+    });
   }
 
   async cp(src: string, dest: string, options?: CpOptions): Promise<void> {
@@ -493,7 +504,12 @@ export class WorkingFs implements IFileSystem {
     return result;
   }
 
-  private async collectSubtree(path: string, entry: Entry, relative: string, out: [string, Entry][]): Promise<void> {
+  private async collectSubtree(
+    path: string,
+    entry: Entry,
+    relative: string,
+    out: [string, Entry][],
+  ): Promise<void> {
     out.push([relative, entry]);
     if (entry.type !== 'dir') return;
     for (const [name, child] of await this.children(path)) {
@@ -561,7 +577,9 @@ export class WorkingFs implements IFileSystem {
       const copy = new Uint8Array(bytes);
       data = { body: new Body(copy, copy.length), length: copy.length };
     }
-    const meta = entry ? { mode: entry.mode, uid: entry.uid, gid: entry.gid, mtimeMs: Date.now() } : nowMeta(createMode);
+    const meta = entry
+      ? { mode: entry.mode, uid: entry.uid, gid: entry.gid, mtimeMs: Date.now() }
+      : nowMeta(createMode);
     this.setOverlay(resolved.path, { ...meta, type: 'file', data });
     const content = data.body.bytes.subarray(0, data.length);
     this.record(

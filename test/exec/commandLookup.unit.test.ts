@@ -4,7 +4,9 @@ import { isShellScript } from '../../src/exec/shellView.ts';
 import { runStrata } from './harness.ts';
 
 // A Debian-like image: real binaries (ELF) on PATH, a shell script, /bin → usr/bin.
-const elf = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x3e, 0, 0x0a, 0x28, 0x29, 0]);
+const elf = new Uint8Array([
+  0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x3e, 0, 0x0a, 0x28, 0x29, 0,
+]);
 const binary = (mode = 0o755) => ({ content: elf, mode });
 const image: TreeSpec = {
   '/bin': { symlink: 'usr/bin' },
@@ -16,10 +18,16 @@ const image: TreeSpec = {
   '/usr/sbin/useradd': binary(),
   '/usr/local/bin/node': binary(),
   '/usr/local/bin/jq': binary(),
-  '/usr/local/bin/docker-entrypoint.sh': { content: '#!/bin/sh\nset -e\necho "entrypoint $*"\n', mode: 0o755 },
+  '/usr/local/bin/docker-entrypoint.sh': {
+    content: '#!/bin/sh\nset -e\necho "entrypoint $*"\n',
+    mode: 0o755,
+  },
   '/usr/local/bin/tool.py': { content: '#!/usr/bin/env python3\nprint("hi")\n', mode: 0o755 },
   '/app/server': binary(),
-  '/app/build.sh': { content: '#!/usr/bin/env bash\necho building > /app/out.txt\necho built\n', mode: 0o755 },
+  '/app/build.sh': {
+    content: '#!/usr/bin/env bash\necho building > /app/out.txt\necho built\n',
+    mode: 0o755,
+  },
   '/app/plain': { content: 'echo plain script\n', mode: 0o755 },
   '/etc/hostname': 'box\n',
 };
@@ -55,7 +63,9 @@ describe('commands that need a kernel, a network or another runtime', () => {
       const { stdout, stderr, exitCode, result } = await runStrata(image, `${command} > /out.txt`);
       expect({ stdout, stderr, exitCode }).toEqual({ stdout: '', stderr: notFound(name), exitCode: 127 });
       // The redirection opened (truncated) its target before the lookup, as in bash.
-      expect(result.operations).toEqual([{ op: 'writeFile', path: '/out.txt', content: new Uint8Array(0), mode: 0o644 }]);
+      expect(result.operations).toEqual([
+        { op: 'writeFile', path: '/out.txt', content: new Uint8Array(0), mode: 0o644 },
+      ]);
     });
   }
 
@@ -76,21 +86,37 @@ describe('commands that need a kernel, a network or another runtime', () => {
 
   it('refuses to run an image binary by path instead of parsing it as a script', async () => {
     const byPath = await runStrata(image, '/usr/bin/apt-get update');
-    expect(byPath).toMatchObject({ stdout: '', stderr: 'bash: /usr/bin/apt-get: Permission denied\n', exitCode: 126 });
+    expect(byPath).toMatchObject({
+      stdout: '',
+      stderr: 'bash: /usr/bin/apt-get: Permission denied\n',
+      exitCode: 126,
+    });
     const relative = await runStrata(image, 'cd /app && ./server --port 80');
-    expect(relative).toMatchObject({ stdout: '', stderr: 'bash: ./server: Permission denied\n', exitCode: 126 });
+    expect(relative).toMatchObject({
+      stdout: '',
+      stderr: 'bash: ./server: Permission denied\n',
+      exitCode: 126,
+    });
   });
 
   it('still shows the binaries as they are to ls, stat and find', async () => {
-    const { stdout } = await runStrata(image, "stat -c '%a %s %n' /usr/bin/apt-get /usr/local/bin/node; find /usr/sbin -type f");
-    expect(stdout).toBe(`755 ${elf.length} /usr/bin/apt-get\n755 ${elf.length} /usr/local/bin/node\n/usr/sbin/useradd\n`);
+    const { stdout } = await runStrata(
+      image,
+      "stat -c '%a %s %n' /usr/bin/apt-get /usr/local/bin/node; find /usr/sbin -type f",
+    );
+    expect(stdout).toBe(
+      `755 ${elf.length} /usr/bin/apt-get\n755 ${elf.length} /usr/local/bin/node\n/usr/sbin/useradd\n`,
+    );
   });
 });
 
 describe('commands just-bash implements', () => {
   it('run whatever binaries the image has, before or after them on PATH', async () => {
     // /usr/local/bin/jq (a binary) precedes /usr/bin on PATH; the image has no grep at all.
-    const { stdout, exitCode } = await runStrata(image, 'echo \'{"a":1}\' | jq .a; grep box /etc/hostname; ls /app');
+    const { stdout, exitCode } = await runStrata(
+      image,
+      'echo \'{"a":1}\' | jq .a; grep box /etc/hostname; ls /app',
+    );
     expect({ stdout, exitCode }).toEqual({ stdout: '1\nbox\nbuild.sh\nplain\nserver\n', exitCode: 0 });
   });
 
@@ -116,7 +142,10 @@ describe('shell scripts of the image', () => {
   });
 
   it('run when the command itself wrote them', async () => {
-    const { stdout } = await runStrata(image, "printf '#!/bin/sh\\necho made $1\\n' > /m.sh && chmod +x /m.sh && /m.sh it");
+    const { stdout } = await runStrata(
+      image,
+      "printf '#!/bin/sh\\necho made $1\\n' > /m.sh && chmod +x /m.sh && /m.sh it",
+    );
     expect(stdout).toBe('made it\n');
   });
 

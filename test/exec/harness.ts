@@ -41,7 +41,8 @@ async function seedInMemory(spec: TreeSpec): Promise<InMemoryFs> {
     const parent = path.slice(0, path.lastIndexOf('/')) || '/';
     if (parent !== '/') fs.mkdirSync(parent, { recursive: true });
     if (typeof value === 'string' || value instanceof Uint8Array) fs.writeFileSync(path, value);
-    else if ('content' in value) fs.writeFileSync(path, value.content, undefined, { mode: value.mode ?? 0o644 });
+    else if ('content' in value)
+      fs.writeFileSync(path, value.content, undefined, { mode: value.mode ?? 0o644 });
     else if ('dir' in value) {
       fs.mkdirSync(path, { recursive: true });
       await fs.chmod(path, value.mode ?? 0o755);
@@ -89,7 +90,8 @@ async function describeInMemory(fs: InMemoryFs): Promise<Tree> {
     for (const name of await fs.readdir(path)) {
       const child = path === '/' ? `/${name}` : `${path}/${name}`;
       const stat = await fs.lstat(child);
-      if (stat.isSymbolicLink) tree[child] = { type: 'symlink', mode: 0o777, target: await fs.readlink(child) };
+      if (stat.isSymbolicLink)
+        tree[child] = { type: 'symlink', mode: 0o777, target: await fs.readlink(child) };
       else if (stat.isDirectory) {
         tree[child] = { type: 'dir', mode: stat.mode };
         await walk(child);
@@ -104,7 +106,8 @@ export async function describeMemoryBase(base: MemoryBaseFs): Promise<Tree> {
   const tree: Tree = {};
   for (const node of base.allNodes()) {
     if (node.path === '/') continue;
-    if (node.type === 'symlink') tree[node.path] = { type: 'symlink', mode: 0o777, target: node.linkTarget ?? '' };
+    if (node.type === 'symlink')
+      tree[node.path] = { type: 'symlink', mode: 0o777, target: node.linkTarget ?? '' };
     else if (node.type === 'dir') tree[node.path] = { type: 'dir', mode: node.mode };
     else tree[node.path] = { type: 'file', mode: node.mode, content: latin1(await base.read(node)) };
   }
@@ -114,9 +117,19 @@ export async function describeMemoryBase(base: MemoryBaseFs): Promise<Tree> {
 /** (a) just-bash alone, on its own InMemoryFs seeded with `spec`. */
 export async function runOracle(spec: TreeSpec, script: string): Promise<Outcome> {
   const fs = await seedInMemory(spec);
-  const shell = new Bash({ fs: bare(fs), cwd: '/', env: shellEnv, processInfo: { pid: 1, ppid: 0, uid: 0, gid: 0 } });
+  const shell = new Bash({
+    fs: bare(fs),
+    cwd: '/',
+    env: shellEnv,
+    processInfo: { pid: 1, ppid: 0, uid: 0, gid: 0 },
+  });
   const result = await shell.exec(script, { rawScript: true });
-  return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode, tree: await describeInMemory(fs) };
+  return {
+    stdout: result.stdout,
+    stderr: result.stderr,
+    exitCode: result.exitCode,
+    tree: await describeInMemory(fs),
+  };
 }
 
 /** (b) runCommand over a BaseFs seeded with `spec`, its operations applied to a copy of the base. */

@@ -21,9 +21,15 @@ function expectStopped(result: ExecResult, limit: string) {
 
 describe('exec limits', () => {
   it('stops an endless loop, keeping the writes made before it', async () => {
-    const result = await run('echo a > /before; while true; do :; done; echo b > /after', { maxLoopIterations: 100 });
+    const result = await run('echo a > /before; while true; do :; done; echo b > /after', {
+      maxLoopIterations: 100,
+    });
     expectStopped(result, 'loopIterations');
-    expect(result.limitHit).toEqual({ limit: 'loopIterations', value: 100, message: 'limit of 100 loop iterations exceeded' });
+    expect(result.limitHit).toEqual({
+      limit: 'loopIterations',
+      value: 100,
+      message: 'limit of 100 loop iterations exceeded',
+    });
     expect(paths(result)).toEqual(['/before']);
   });
 
@@ -39,7 +45,9 @@ describe('exec limits', () => {
   });
 
   it('stops on too much output', async () => {
-    const result = await run('for i in 1 2 3 4 5 6 7 8 9 10; do echo 0123456789; done', { maxOutputBytes: 50 });
+    const result = await run('for i in 1 2 3 4 5 6 7 8 9 10; do echo 0123456789; done', {
+      maxOutputBytes: 50,
+    });
     expectStopped(result, 'outputBytes');
   });
 
@@ -56,15 +64,21 @@ describe('exec limits', () => {
   });
 
   it('stops a busy loop at the wall-time limit', async () => {
-    const result = await run('while true; do echo x >> /spin; done', { wallTimeMs: 300, maxLoopIterations: 1e9 });
+    const result = await run('while true; do echo x >> /spin; done', {
+      wallTimeMs: 300,
+      maxLoopIterations: 1e9,
+    });
     expectStopped(result, 'wallTime');
     expect(paths(result)).toEqual(['/spin']);
   });
 
   it('stops when the total written exceeds its limit, keeping what fit', async () => {
-    const result = await run("for i in 1 2 3 4 5 6 7 8 9 10; do printf '%099d\\n' 0 >> /f; done; echo done > /g", {
-      maxBytesWritten: 450,
-    });
+    const result = await run(
+      "for i in 1 2 3 4 5 6 7 8 9 10; do printf '%099d\\n' 0 >> /f; done; echo done > /g",
+      {
+        maxBytesWritten: 450,
+      },
+    );
     expectStopped(result, 'bytesWritten');
     expect(result.operations).toHaveLength(1);
     expect((result.operations[0] as { content: Uint8Array }).content.length).toBe(400);
@@ -72,7 +86,9 @@ describe('exec limits', () => {
   });
 
   it('refuses a file larger than the limit, keeping earlier writes', async () => {
-    const result = await run("echo small > /s; printf '%02000d' 0 > /big; echo after > /after", { maxFileSize: 1000 });
+    const result = await run("echo small > /s; printf '%02000d' 0 > /big; echo after > /after", {
+      maxFileSize: 1000,
+    });
     expectStopped(result, 'fileSize');
     expect(result.operations.map((op) => [op.op, 'path' in op && op.path])).toEqual([
       ['writeFile', '/s'],

@@ -4,7 +4,9 @@ import type { FsOperation } from '../../src/exec/types.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const write = (path: string, text: string, mode?: number): FsOperation =>
-  mode === undefined ? { op: 'writeFile', path, content: bytes(text) } : { op: 'writeFile', path, content: bytes(text), mode };
+  mode === undefined
+    ? { op: 'writeFile', path, content: bytes(text) }
+    : { op: 'writeFile', path, content: bytes(text), mode };
 
 const logOf = (...ops: FsOperation[]) => {
   const log = new OperationLog();
@@ -14,25 +16,34 @@ const logOf = (...ops: FsOperation[]) => {
 
 describe('OperationLog coalescing', () => {
   it('merges successive writes of one file into the first, keeping the creation mode', () => {
-    expect(logOf(write('/f', 'a', 0o644), write('/f', 'ab'), write('/f', 'abc'))).toEqual([write('/f', 'abc', 0o644)]);
+    expect(logOf(write('/f', 'a', 0o644), write('/f', 'ab'), write('/f', 'abc'))).toEqual([
+      write('/f', 'abc', 0o644),
+    ]);
   });
 
   it('merges across operations on unrelated paths, at the earlier position', () => {
-    expect(logOf(write('/f', 'a', 0o644), write('/g', 'x', 0o644), write('/f', 'ab'), write('/g', 'xy'))).toEqual([
-      write('/f', 'ab', 0o644),
-      write('/g', 'xy', 0o644),
-    ]);
+    expect(
+      logOf(write('/f', 'a', 0o644), write('/g', 'x', 0o644), write('/f', 'ab'), write('/g', 'xy')),
+    ).toEqual([write('/f', 'ab', 0o644), write('/g', 'xy', 0o644)]);
   });
 
   it('does not merge across an operation on the same path, an ancestor or a hardlink to it', () => {
     const chmod: FsOperation = { op: 'chmod', path: '/f', mode: 0o600 };
-    expect(logOf(write('/f', 'a', 0o644), chmod, write('/f', 'ab'))).toEqual([write('/f', 'a', 0o644), chmod, write('/f', 'ab')]);
+    expect(logOf(write('/f', 'a', 0o644), chmod, write('/f', 'ab'))).toEqual([
+      write('/f', 'a', 0o644),
+      chmod,
+      write('/f', 'ab'),
+    ]);
 
     const rename: FsOperation = { op: 'rename', from: '/d', to: '/e' };
     expect(logOf(write('/d/f', 'a', 0o644), rename, write('/d/f', 'b', 0o644))).toHaveLength(3);
 
     const link: FsOperation = { op: 'hardlink', path: '/g', target: '/f' };
-    expect(logOf(write('/f', 'a', 0o644), link, write('/f', 'ab'))).toEqual([write('/f', 'a', 0o644), link, write('/f', 'ab')]);
+    expect(logOf(write('/f', 'a', 0o644), link, write('/f', 'ab'))).toEqual([
+      write('/f', 'a', 0o644),
+      link,
+      write('/f', 'ab'),
+    ]);
 
     const remove: FsOperation = { op: 'remove', path: '/', recursive: true };
     expect(logOf(write('/f', 'a', 0o644), remove, write('/f', 'b', 0o644))).toHaveLength(3);

@@ -53,7 +53,7 @@ const battery: Record<string, string> = {
   'rm a directory without -r': 'rm /data; echo $?',
   'rm a missing file': 'rm /missing; echo $?; rm -f /missing; echo $?',
   'rm -rf below a directory': 'rm -rf /data/sub; ls /data',
-  'rmdir': 'rmdir /empty; ls /; rmdir /data; echo $?',
+  rmdir: 'rmdir /empty; ls /; rmdir /data; echo $?',
   'rm then recreate': 'rm -r /data/sub && mkdir /data/sub && echo new > /data/sub/d.txt && ls /data/sub',
   'rm a file read before': 'cat /data/a.txt > /keep; rm /data/a.txt; cat /keep; ls /data',
   // mv
@@ -95,24 +95,27 @@ const battery: Record<string, string> = {
   'glob sees new files': 'touch /data/new1.txt /data/new2.txt; echo /data/*.txt',
   'glob character class': 'echo /data/[ab].*',
   // text tools
-  'grep': 'grep -n two /data/b.log; grep -c a /data/a.txt; grep -r hello /home',
+  grep: 'grep -n two /data/b.log; grep -c a /data/a.txt; grep -r hello /home',
   'grep no match': 'grep zzz /data/a.txt; echo $?',
   'sed -i': "sed -i 's/alpha/ALPHA/' /data/a.txt; cat /data/a.txt",
   'head and tail': 'head -n 2 /data/b.log; tail -n 1 /data/b.log',
   'sort uniq wc': 'sort /data/b.log | uniq | wc -l',
   'pipeline into a file': 'cat /data/b.log | sort | head -1 > /first.txt; cat /first.txt',
-  'awk': "awk '{print NR\": \"$0}' /data/a.txt",
+  awk: 'awk \'{print NR": "$0}\' /data/a.txt',
   'cut and tr': "echo 'a:b:c' | cut -d: -f2 | tr b B",
   // shell language
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion
   'variables and quoting': 'X="a b"; echo "$X" \'$X\' $X; echo ${UNSET:-default}',
   'while loop writing': 'n=0; while [ $n -lt 3 ]; do n=$((n+1)); echo $n >> /count; done; cat /count',
-  'if and test': 'if [ -f /data/a.txt ]; then echo yes; else echo no; fi; [ -d /data ] && echo dir; [ -e /nope ] || echo none',
-  'cd and relative paths': 'cd /data && pwd && ls && cd sub && cat c.txt && echo rel > r.txt && cat /data/sub/r.txt',
-  'functions': 'greet() { echo "hi $1"; }; greet you > /greet; cat /greet',
+  'if and test':
+    'if [ -f /data/a.txt ]; then echo yes; else echo no; fi; [ -d /data ] && echo dir; [ -e /nope ] || echo none',
+  'cd and relative paths':
+    'cd /data && pwd && ls && cd sub && cat c.txt && echo rel > r.txt && cat /data/sub/r.txt',
+  functions: 'greet() { echo "hi $1"; }; greet you > /greet; cat /greet',
   'command substitution': 'echo "$(wc -l < /data/b.log) lines"',
-  'environment': 'echo $HOME $USER $PWD; echo $PATH',
-  'touch': 'touch /data/a.txt /newfile; ls /; cat /data/a.txt',
-  'case': 'case "$(cat /etc/hostname)" in 4f1c*) echo match;; *) echo no;; esac',
+  environment: 'echo $HOME $USER $PWD; echo $PATH',
+  touch: 'touch /data/a.txt /newfile; ls /; cat /data/a.txt',
+  case: 'case "$(cat /etc/hostname)" in 4f1c*) echo match;; *) echo no;; esac',
   // errors of the usual tools
   'cat a directory': 'cat /data; echo $?',
   'cat through a file': 'cat /etc/hostname/x; echo $?',

@@ -81,7 +81,12 @@ async function describeWorking(fs: WorkingFs): Promise<Tree> {
       else if (stat.isDirectory) {
         tree[path] = { type: 'dir', mode: stat.mode };
         await walk(path);
-      } else tree[path] = { type: 'file', mode: stat.mode, content: Buffer.from(await fs.readFileBuffer(path)).toString('latin1') };
+      } else
+        tree[path] = {
+          type: 'file',
+          mode: stat.mode,
+          content: Buffer.from(await fs.readFileBuffer(path)).toString('latin1'),
+        };
     }
   };
   await walk('/');
@@ -104,7 +109,11 @@ describe('WorkingFs: symlinks stay inside the container root', () => {
     await fs.writeFile('/lnk', 'changed\n');
     await fs.writeFile('/esc/motd', 'hi\n');
     await fs.writeFile('/dangling', 'new\n');
-    expect(fs.operations().map((op) => op.op === 'writeFile' && op.path)).toEqual(['/etc/hostname', '/etc/motd', '/data/new.txt']);
+    expect(fs.operations().map((op) => op.op === 'writeFile' && op.path)).toEqual([
+      '/etc/hostname',
+      '/etc/motd',
+      '/data/new.txt',
+    ]);
     expect(await fs.readlink('/lnk')).toBe('/etc/hostname');
     expect(await fs.readFile('/etc/hostname')).toBe('changed\n');
   });
@@ -225,7 +234,11 @@ const call = fc.oneof(
   fc.record({ kind: fc.constant('cp' as const), path, to: path }),
   fc.record({ kind: fc.constant('mv' as const), path, to: path }),
   fc.record({ kind: fc.constant('chmod' as const), path, mode: fc.constantFrom(0o600, 0o755, 0o4755) }),
-  fc.record({ kind: fc.constant('symlink' as const), path, target: fc.constantFrom('a', '/data', '../b', 'nowhere') }),
+  fc.record({
+    kind: fc.constant('symlink' as const),
+    path,
+    target: fc.constantFrom('a', '/data', '../b', 'nowhere'),
+  }),
   fc.record({ kind: fc.constant('link' as const), path, to: path }),
   fc.record({ kind: fc.constant('touch' as const), path }),
 );
@@ -284,6 +297,15 @@ describe('WorkingFs: the recorded operations replay to the same tree', () => {
       { numRuns: 300 },
     );
     // The sequences do reach every kind of operation.
-    expect([...kinds].sort()).toEqual(['chmod', 'hardlink', 'mkdir', 'remove', 'rename', 'symlink', 'utimes', 'writeFile']);
+    expect([...kinds].sort()).toEqual([
+      'chmod',
+      'hardlink',
+      'mkdir',
+      'remove',
+      'rename',
+      'symlink',
+      'utimes',
+      'writeFile',
+    ]);
   });
 });
