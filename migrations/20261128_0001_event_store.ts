@@ -140,7 +140,8 @@ begin
         perform pg_advisory_lock(1398035009, 1);
         v_locked := true;
       end if;
-      v_now := clock_timestamp();
+      -- Millisecond precision: a JS Date round-trips exactly (positionAt(event.recordedAt) finds it).
+      v_now := date_trunc('milliseconds', clock_timestamp());
       v_first := nextval('events_position_seq');
       if v_total > 1 then
         perform setval('events_position_seq', v_first + v_total - 1);

@@ -72,6 +72,11 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     await mkdir(dirname(path), { recursive: true });
   }
   const pglite = await PGlite.create(isMemory ? dataDir : resolve(dataDir.replace(/^file:\/\//, '')));
+  return pgliteHandle(pglite);
+}
+
+/** A handle on an already created PGlite instance (e.g. one loaded from a dump); closing it closes PGlite. */
+export function pgliteHandle(pglite: PGlite): DatabaseHandle {
   const db: Db = new Kysely({ dialect: new PGliteDialect(pglite) });
   const notifications = new PgliteNotifications(pglite, (fn) => db.connection().execute(() => fn()));
   let closed = false;

@@ -20,12 +20,16 @@
  *   things PGlite cannot do (concurrent connections, chaos tests).
  * - `createTestDatabase(kind)` gives a database outside of describe blocks; call `dispose()`.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { Backend } from '../../src/db/database.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
-import { type DatabaseHandle, openDatabase } from '../../src/db/openDatabase.ts';
+import { migrateToLatest, migrationsFolder } from '../../src/db/migrate.ts';
+import { type DatabaseHandle, openDatabase, pgliteHandle } from '../../src/db/openDatabase.ts';
 
 /** The PostgreSQL server for tests (any database on it; suites create their own), or undefined. */
 export const testDatabaseUrl: string | undefined = process.env.TEST_DATABASE_URL || undefined;
@@ -50,8 +54,10 @@ export interface TestDatabaseOptions {
 /** A fresh database on `kind`, migrated unless `empty`. */
 export async function createTestDatabase(kind: Backend, options: TestDatabaseOptions = {}): Promise<TestBackend> {
   if (kind === 'pglite') {
-    const handle = await openDatabase({ dataDir: 'memory://' });
-    if (!options.empty) await migrateToLatest(handle.db);
+    const handle = options.empty
+      ? await openDatabase({ dataDir: 'memory://' })
+      : pgliteHandle(await PGlite.create({ loadDataDir: await migratedPgliteTemplate() }));
+    if (!options.empty) await migrateToLatest(handle.db); // a no-op unless the template is stale
     return { ...handle, databaseUrl: undefined, dispose: () => handle.close() };
   }
   if (!testDatabaseUrl) throw new Error('TEST_DATABASE_URL is not set');
@@ -78,6 +84,44 @@ export async function createTestDatabase(kind: Backend, options: TestDatabaseOpt
       await admin(`drop database if exists ${name} with (force)`);
     },
   };
+}
+
+/**
+ * PGlite's initdb takes seconds; loading a dump of an initialised, migrated database takes about one.
+ * The dump is cached on disk (node_modules/.cache), keyed by the migrations' contents and PGlite's version.
+ */
+let template: Promise<Blob> | undefined;
+
+function migratedPgliteTemplate(): Promise<Blob> {
+  template ??= (async () => {
+    const hash = createHash('sha256');
+    const root = new URL('../../', import.meta.url);
+    hash.update(await readFile(new URL('node_modules/@electric-sql/pglite/package.json', root)));
+    for (const file of (await readdir(migrationsFolder)).sort()) {
+      hash.update(file);
+      hash.update(await readFile(join(migrationsFolder, file)));
+    }
+    const cacheDir = fileURLToPath(new URL('node_modules/.cache/strata-test/', root));
+    const cacheFile = join(cacheDir, `pglite-migrated-${hash.digest('hex').slice(0, 16)}.tar.gz`);
+    try {
+      return new Blob([await readFile(cacheFile)]);
+    } catch {
+      const pglite = await PGlite.create('memory://');
+      const handle = pgliteHandle(pglite);
+      try {
+        await migrateToLatest(handle.db);
+        const dump = await pglite.dumpDataDir('gzip');
+        await mkdir(cacheDir, { recursive: true });
+        const temporary = `${cacheFile}.${process.pid}.tmp`;
+        await writeFile(temporary, new Uint8Array(await dump.arrayBuffer()));
+        await rename(temporary, cacheFile);
+        return dump;
+      } finally {
+        await handle.close();
+      }
+    }
+  })();
+  return template;
 }
 
 async function admin(statement: string): Promise<void> {
