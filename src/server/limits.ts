@@ -88,46 +88,62 @@ export function useQueryLimits(limits: GraphQLLimits): Plugin {
       const { params } = context as ParamsContext;
       addValidationRule(maxAliasesRule(limits.maxAliases));
       addValidationRule(
-        createComplexityRule({
-          context: { ...context, limits: pageLimits },
-          variableValues: params?.variables ?? {},
-          operationName: params?.operationName ?? undefined,
-          validate: ({ depth, breadth, complexity }, report) => {
-            if (depth > limits.maxDepth) {
-              report(
-                limitError(
-                  `The operation is nested ${depth} levels deep, more than the limit of ${limits.maxDepth} (STRATA_MAX_DEPTH).`,
-                  'depth',
-                  limits.maxDepth,
-                  depth,
-                ),
-              );
-            }
-            if (breadth > limits.maxBreadth) {
-              report(
-                limitError(
-                  `The operation selects ${breadth} fields, more than the limit of ${limits.maxBreadth} (STRATA_MAX_BREADTH).`,
-                  'breadth',
-                  limits.maxBreadth,
-                  breadth,
-                ),
-              );
-            }
-            if (complexity > limits.maxComplexity) {
-              report(
-                limitError(
-                  `The operation's estimated cost is ${complexity}, more than the limit of ${limits.maxComplexity} (STRATA_MAX_COMPLEXITY); ask for smaller pages or fewer fields.`,
-                  'complexity',
-                  limits.maxComplexity,
-                  complexity,
-                ),
-              );
-            }
-          },
-        }),
+        withoutUnknownFieldReports(
+          createComplexityRule({
+            context: { ...context, limits: pageLimits },
+            variableValues: params?.variables ?? {},
+            operationName: params?.operationName ?? undefined,
+            validate: ({ depth, breadth, complexity }, report) => {
+              if (depth > limits.maxDepth) {
+                report(
+                  limitError(
+                    `The operation is nested ${depth} levels deep, more than the limit of ${limits.maxDepth} (STRATA_MAX_DEPTH).`,
+                    'depth',
+                    limits.maxDepth,
+                    depth,
+                  ),
+                );
+              }
+              if (breadth > limits.maxBreadth) {
+                report(
+                  limitError(
+                    `The operation selects ${breadth} fields, more than the limit of ${limits.maxBreadth} (STRATA_MAX_BREADTH).`,
+                    'breadth',
+                    limits.maxBreadth,
+                    breadth,
+                  ),
+                );
+              }
+              if (complexity > limits.maxComplexity) {
+                report(
+                  limitError(
+                    `The operation's estimated cost is ${complexity}, more than the limit of ${limits.maxComplexity} (STRATA_MAX_COMPLEXITY); ask for smaller pages or fewer fields.`,
+                    'complexity',
+                    limits.maxComplexity,
+                    complexity,
+                  ),
+                );
+              }
+            },
+          }),
+        ),
       );
     },
   };
+}
+
+/** GraphQL's own rules already report unknown fields; the complexity rule would say it twice. */
+function withoutUnknownFieldReports(rule: ValidationRule): ValidationRule {
+  return (context) =>
+    rule(
+      Object.create(context, {
+        reportError: {
+          value: (error: GraphQLError) => {
+            if (!error.message.startsWith('Unknown field selected')) context.reportError(error);
+          },
+        },
+      }),
+    );
 }
 
 export function useOperationTimeout(
