@@ -3,7 +3,7 @@ import { validationError } from '../domain/errors.ts';
 import { shellCommands } from './commands.ts';
 import { isFsError } from './fsErrors.ts';
 import { limitHit, resolveExecLimits } from './limits.ts';
-import { loadShellErrorClass, redirectionMessage } from './shellErrors.ts';
+import { loadShellErrorClasses, redirectionMessage, stopError } from './shellErrors.ts';
 import { runOnShellSide, ShellView } from './shellView.ts';
 import type { BaseFs, ExecLimits, ExecOptions, ExecResult, LimitHit } from './types.ts';
 import { normalize, WorkingFs } from './workingFs.ts';
@@ -72,6 +72,8 @@ function withoutLastLine(text: string): string {
   return cut === -1 ? '' : body.slice(0, cut + 1);
 }
 
+const stoppedLine = (reason: LimitHit) => `strata: exec stopped: ${reason.message}\n`;
+
 const lastLineOf = (text: string): string => {
   const body = text.endsWith('\n') ? text.slice(0, -1) : text;
   return body.slice(body.lastIndexOf('\n') + 1);
@@ -103,11 +105,18 @@ export async function runCommand(
     controller.abort();
   };
 
+  const shellErrors = await loadShellErrorClasses();
   const working = new WorkingFs(
     base,
     { maxFileSize: limits.maxFileSize, maxBytesWritten: limits.maxBytesWritten },
     {
-      onLimit: (limit, value, path) => stop(limitHit(limit, value, path)),
+      onLimit: (limit, value, path) => {
+        const reason = limitHit(limit, value, path);
+        stop(reason);
+        // Stops the interpreter where it stands, keeping the output so far; the abort above
+        // catches a command that swallows the error.
+        return stopError(shellErrors, stoppedLine(reason)) ?? undefined;
+      },
       onHostError: (error) => {
         hostError ??= { error };
         controller.abort();
@@ -127,7 +136,7 @@ export async function runCommand(
 
   const { commands, names } = shellCommands(working, hostnameOf(options));
   const shell = new Bash({
-    fs: new ShellView(working, names, await loadShellErrorClass()),
+    fs: new ShellView(working, names, shellErrors),
     cwd: workingDir,
     env,
     customCommands: commands,
@@ -194,8 +203,9 @@ export async function runCommand(
   const fromInterpreter = interpreterLimit(exitCode, lastLine, limits);
   const reason: LimitHit | null = hit ?? fromInterpreter;
   if (!reason) return { exitCode, stdout, stderr, operations };
+  const line = stoppedLine(reason);
   if (fromInterpreter) stderr = withoutLastLine(stderr);
-  stderr += `strata: exec stopped: ${reason.message}\n`;
+  if (!stderr.endsWith(line)) stderr += line;
   exitCode = limitExitCode;
   return { exitCode, stdout, stderr, operations, limitHit: reason };
 }

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CpOptions, FileContent, FsStat, IFileSystem, MkdirOptions, RmOptions } from 'just-bash';
 import { DefenseInDepthBox } from 'just-bash';
 import { isFsError } from './fsErrors.ts';
-import { redirectionError } from './shellErrors.ts';
+import { redirectionError, type ShellErrorClasses } from './shellErrors.ts';
 import type { WorkingFs } from './workingFs.ts';
 
 type ReadFileOptions = Parameters<IFileSystem['readFile']>[1];
@@ -75,7 +75,7 @@ export class ShellView implements IFileSystem {
   constructor(
     private readonly fs: WorkingFs,
     private readonly commandNames: ReadonlySet<string>,
-    private readonly shellErrorClass: Parameters<typeof redirectionError>[0] = null,
+    private readonly shellErrors: ShellErrorClasses = { failCommand: null, stop: null },
   ) {}
 
   async exists(path: string): Promise<boolean> {
@@ -131,7 +131,7 @@ export class ShellView implements IFileSystem {
     try {
       await trusted(() => this.fs.writeFile(path, content, options));
     } catch (error) {
-      if (onShellSide() && isFsError(error)) throw redirectionError(this.shellErrorClass, path, error);
+      if (onShellSide() && isFsError(error)) throw redirectionError(this.shellErrors, path, error);
       throw error;
     }
   }
@@ -139,7 +139,7 @@ export class ShellView implements IFileSystem {
     try {
       await trusted(() => this.fs.appendFile(path, content, options));
     } catch (error) {
-      if (onShellSide() && isFsError(error)) throw redirectionError(this.shellErrorClass, path, error);
+      if (onShellSide() && isFsError(error)) throw redirectionError(this.shellErrors, path, error);
       throw error;
     }
   }

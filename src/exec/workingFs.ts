@@ -47,8 +47,15 @@ export interface WorkingFsLimits {
 }
 
 export interface WorkingFsHooks {
-  /** A write would exceed a limit: the write fails and the command must stop. */
-  onLimit(limit: Extract<ExecLimitName, 'fileSize' | 'bytesWritten'>, value: number, path: string): void;
+  /**
+   * A write would exceed a limit: the write fails and the command must stop. May return the error
+   * to throw (then thrown by every later call too); the default is EFBIG / ENOSPC.
+   */
+  onLimit(
+    limit: Extract<ExecLimitName, 'fileSize' | 'bytesWritten'>,
+    value: number,
+    path: string,
+  ): Error | undefined;
   /** The base failed (database, content store): the command's outcome is meaningless. */
   onHostError(error: unknown): void;
 }
@@ -613,8 +620,8 @@ export class WorkingFs implements IFileSystem {
 
   private checkFileSize(size: number, path: string): void {
     if (size > this.limits.maxFileSize) {
-      this.hooks.onLimit('fileSize', this.limits.maxFileSize, path);
-      const error = fsError('EFBIG', 'write', path);
+      const error =
+        this.hooks.onLimit('fileSize', this.limits.maxFileSize, path) ?? fsError('EFBIG', 'write', path);
       this.stop(error);
       throw error;
     }
@@ -622,8 +629,9 @@ export class WorkingFs implements IFileSystem {
 
   private account(bytes: number, path: string): void {
     if (this.written + bytes > this.limits.maxBytesWritten) {
-      this.hooks.onLimit('bytesWritten', this.limits.maxBytesWritten, path);
-      const error = fsError('ENOSPC', 'write', path);
+      const error =
+        this.hooks.onLimit('bytesWritten', this.limits.maxBytesWritten, path) ??
+        fsError('ENOSPC', 'write', path);
       this.stop(error);
       throw error;
     }

@@ -86,10 +86,14 @@ describe('exec limits', () => {
   });
 
   it('refuses a file larger than the limit, keeping earlier writes', async () => {
-    const result = await run("echo small > /s; printf '%02000d' 0 > /big; echo after > /after", {
-      maxFileSize: 1000,
-    });
+    const result = await run(
+      "echo visible; echo small > /s; printf '%02000d' 0 > /big; echo after > /after",
+      {
+        maxFileSize: 1000,
+      },
+    );
     expectStopped(result, 'fileSize');
+    expect(result.stdout).toBe('visible\n');
     expect(result.operations.map((op) => [op.op, 'path' in op && op.path])).toEqual([
       ['writeFile', '/s'],
       ['writeFile', '/big'],

@@ -47,7 +47,7 @@ class CountingBase implements BaseFs {
 
 const limits = { maxFileSize: 1 << 30, maxBytesWritten: 1 << 30 };
 const hooks = {
-  onLimit: () => {},
+  onLimit: () => undefined,
   onHostError: (error: unknown) => {
     throw error;
   },
@@ -239,7 +239,11 @@ const call = fc.oneof(
     path,
     target: fc.constantFrom('a', '/data', '../b', 'nowhere'),
   }),
-  fc.record({ kind: fc.constant('link' as const), path, to: path }),
+  fc.record({
+    kind: fc.constant('link' as const),
+    path: fc.oneof(path, fc.constantFrom('/data/a', '/data/sub/b')),
+    to: path,
+  }),
   fc.record({ kind: fc.constant('touch' as const), path }),
 );
 type Call = typeof call extends fc.Arbitrary<infer T> ? T : never;
