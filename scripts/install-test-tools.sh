@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the tools the registry/OCI integration tests use: Debian's Distribution v2 registry
-# (docker-registry), skopeo, umoci and busybox-static. Idempotent: does nothing when all are present.
+# (docker-registry), skopeo, umoci, busybox-static, and chromium for the browser tests. Idempotent: does nothing when all are present.
 # Set WITH_DEBOOTSTRAP=1 to also install debootstrap (only needed for the large fixture).
 set -eu
 
@@ -9,6 +9,8 @@ command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] ||
 command -v skopeo >/dev/null 2>&1 || need="$need skopeo"
 command -v umoci >/dev/null 2>&1 || need="$need umoci"
 [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need="$need busybox-static"
+# Debian's Chromium, driven by playwright-core in the browser tests (never a downloaded browser).
+[ -x /usr/bin/chromium ] || need="$need chromium"
 if [ "${WITH_DEBOOTSTRAP:-0}" = "1" ]; then
   command -v debootstrap >/dev/null 2>&1 || need="$need debootstrap"
 fi
