@@ -56,14 +56,15 @@ export interface LayerWriter {
  * attributes), in tree order: a directory, then its opaque marker, then the whiteouts in it, then
  * its children by name (UTF-8 byte order), each child directory followed by its own subtree. So
  * parents precede children and, under Docker's order-sensitive whiteouts too, a whiteout never
- * deletes an entry of its own layer. Names are relative (`etc/passwd`, directories `etc/`, the
+ * deletes an entry of its own layer. A hardlink placed before its target file by that order
+ * takes the content instead and the target links to it (linksAfterTargets). Names are relative (`etc/passwd`, directories `etc/`, the
  * root `./`); long or non-ASCII names and large numbers go to PAX records; hardlinks are type 1
  * with their target as link name and no content; sockets are skipped (tar has no socket type).
  * File contents stream from `getContent` and are checked against each node's size and digest
  * (INTEGRITY on mismatch). gzip output has no name and mtime 0 in its header.
  */
 export function writeLayer(entries: Iterable<LayerEntry>, options: WriteLayerOptions): LayerWriter {
-  const ordered = orderEntries([...entries]);
+  const ordered = linksAfterTargets(orderEntries([...entries]));
   const compression = options.compression ?? 'none';
   const mtimeOf = mtimeFunction(options.mtime ?? 'preserve');
   const tarHash = createHash('sha256');
@@ -242,6 +243,51 @@ export function orderEntries(entries: LayerEntry[]): LayerEntry[] {
   }
   keyed.sort((a, b) => compareKeys(a.key, b.key));
   return keyed.map((k) => k.entry);
+}
+
+/**
+ * A tar reader resolves a hardlink against what it has already read, so a link must come after its
+ * target. When tree order puts links before their target file (`/a` → `/z`), the group's first path
+ * in tree order carries the content and every other one, the old target included, links to it:
+ * the same inode, the same merged view (Docker's writer does the same: first path seen is the file).
+ */
+function linksAfterTargets(ordered: LayerEntry[]): LayerEntry[] {
+  const position = new Map<string, number>();
+  for (const [i, entry] of ordered.entries()) if (entry.kind === 'node') position.set(entry.node.path, i);
+  const earlyLinks = new Map<number, number[]>();
+  for (const [i, entry] of ordered.entries()) {
+    if (entry.kind !== 'node' || entry.node.type !== 'hardlink') continue;
+    const target = position.get(entry.node.linkTarget ?? '');
+    const targetEntry = target === undefined ? undefined : ordered[target];
+    if (
+      target === undefined ||
+      target < i ||
+      targetEntry?.kind !== 'node' ||
+      targetEntry.node.type !== 'file'
+    )
+      continue;
+    earlyLinks.set(target, [...(earlyLinks.get(target) ?? []), i]);
+  }
+  if (earlyLinks.size === 0) return ordered;
+  const result = [...ordered];
+  for (const [target, links] of earlyLinks) {
+    const file = (ordered[target] as { kind: 'node'; node: FsNode }).node;
+    const first = Math.min(...links);
+    const firstPath = (ordered[first] as { kind: 'node'; node: FsNode }).node.path;
+    result[first] = { kind: 'node', node: { ...file, path: firstPath } };
+    result[target] = { kind: 'node', node: { ...file, type: 'hardlink', linkTarget: firstPath } };
+    for (const [i, entry] of ordered.entries()) {
+      if (
+        i === first ||
+        entry.kind !== 'node' ||
+        entry.node.type !== 'hardlink' ||
+        entry.node.linkTarget !== file.path
+      )
+        continue;
+      result[i] = { kind: 'node', node: { ...entry.node, linkTarget: firstPath } };
+    }
+  }
+  return result;
 }
 
 const segmentsOf = (path: string): string[] => (path === '/' ? [] : path.slice(1).split('/'));

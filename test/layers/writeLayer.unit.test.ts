@@ -143,6 +143,26 @@ describe('writeLayer', () => {
     expect(reread.compression).toBe('gzip');
   });
 
+  it('given hardlinks that sort before their target, then the first path carries the content and the others link to it', async () => {
+    const store = contentStore();
+    const { entries } = await readLayer(
+      chunked(buildLayer([file('z', 'x', { mode: 0o4755 }), hardlink('a', 'z'), hardlink('m', 'z')]).blob),
+      { onFile: store.sink },
+    );
+    const { bytes } = await write(entries, { getContent: store.getContent });
+    const reread = await readLayer(chunked(bytes), { onFile: store.sink });
+    expect(
+      reread.entries.map((e) =>
+        e.kind === 'node' ? [e.node.path, e.node.type, e.node.linkTarget, e.node.mode] : [],
+      ),
+    ).toEqual([
+      ['/a', 'file', undefined, 0o4755],
+      ['/m', 'hardlink', '/a', 0o644],
+      ['/z', 'hardlink', '/a', 0o4755],
+    ]);
+    expect((await write(reread.entries, { getContent: store.getContent })).bytes).toEqual(bytes);
+  });
+
   it('given hardlinks, whiteouts and opaque markers, then they are type 1 links and empty .wh. files', async () => {
     const store = contentStore();
     const { entries } = await readLayer(
