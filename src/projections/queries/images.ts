@@ -32,6 +32,14 @@ export async function findImage(db: Db, ref: string, asOf?: number): Promise<Ima
         .where((eb) => eb(eb.ref('repo_digests'), '@>', JSON.stringify([parsed.reference]) as never))
         .executeTakeFirst();
       if (found) return found;
+      // A digest reference added after creation (the same config pulled through another manifest) is a tag row.
+      const tagged = await db
+        .selectFrom('image_tags')
+        .select('image_id')
+        .where('reference', '=', parsed.reference)
+        .where(validAt('image_tags', asOf))
+        .executeTakeFirst();
+      if (tagged) return imageById(db, tagged.image_id, asOf);
     } else {
       const tag = await db
         .selectFrom('image_tags')
