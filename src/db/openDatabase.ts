@@ -27,6 +27,11 @@ export interface DatabaseHandle {
 
 const INT8_OID = 20;
 
+const backends = new WeakMap<object, Backend>();
+
+/** The backend of a root handle opened here (undefined for transactions and foreign Kysely instances). */
+export const backendOf = (db: Db): Backend | undefined => backends.get(db);
+
 /** int8 → JS number on both backends (exact up to 2^53; positions and sizes stay far below). */
 const pgTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -50,6 +55,7 @@ async function openPostgres(databaseUrl: string, poolSize: number): Promise<Data
   // An idle client's error (e.g. server restart) must not crash the process; the pool drops it.
   pool.on('error', () => {});
   const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  backends.set(db, 'postgres');
   const notifications = new PgNotifications({ connectionString: databaseUrl, types: pgTypes });
   let closed = false;
   return {
@@ -78,6 +84,7 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
 /** A handle on an already created PGlite instance (e.g. one loaded from a dump); closing it closes PGlite. */
 export function pgliteHandle(pglite: PGlite): DatabaseHandle {
   const db: Db = new Kysely({ dialect: new PGliteDialect(pglite) });
+  backends.set(db, 'pglite');
   const notifications = new PgliteNotifications(pglite, (fn) => db.connection().execute(() => fn()));
   let closed = false;
   return {

@@ -1,9 +1,11 @@
 import { sql } from 'kysely';
 import type { Db, Trx } from '../db/database.ts';
+import { backendOf } from '../db/openDatabase.ts';
 import { validationError } from '../domain/errors.ts';
 import { mapAppendError } from './errors.ts';
 import { isUuid, newEventId } from './eventId.ts';
 import { anyHandles, type InlineProjection, runInlineProjections } from './inlineProjection.ts';
+import { announceAfterCommit } from './notifier.ts';
 import type {
   AppendItem,
   AppendMultiResult,
@@ -21,6 +23,14 @@ import type { Upcasters } from './upcasters.ts';
 export interface AppendContext {
   inlineProjections?: readonly InlineProjection[];
   upcasters?: Upcasters;
+  /**
+   * When subscribers are told: 'in-transaction' (NOTIFY inside the append transaction, delivered at
+   * its commit) or 'after-commit' (NOTIFY right after COMMIT, before the append returns; coalesced,
+   * see notifier.ts). Default: 'after-commit' on a PostgreSQL handle, where in-transaction NOTIFY
+   * serialises the commits (and fsyncs) of concurrent appends; 'in-transaction' on PGlite and inside
+   * a caller's transaction (whose commit we do not see).
+   */
+  notify?: 'in-transaction' | 'after-commit';
 }
 
 interface AppendRow {
@@ -79,8 +89,10 @@ export async function appendMulti<E extends EventShape = EventShape>(
   const types = new Set(prepared.flatMap((p) => p.events.map((e) => e.type)));
   const projected = projections.length > 0 && anyHandles(projections, types);
 
+  const afterCommit =
+    !db.isTransaction && (context.notify ?? (backendOf(db) === 'postgres' ? 'after-commit' : 'in-transaction')) === 'after-commit';
   const call = async (executor: Db): Promise<AppendRow[]> =>
-    (await sql<AppendRow>`select * from strata_append(${batch}::jsonb)`.execute(executor)).rows;
+    (await sql<AppendRow>`select * from strata_append(${batch}::jsonb, ${!afterCommit})`.execute(executor)).rows;
 
   const withProjections = async (trx: Trx): Promise<AppendMultiResult<E>> => {
     const result = toResult<E>(prepared, await call(trx), context.upcasters);
@@ -90,13 +102,17 @@ export async function appendMulti<E extends EventShape = EventShape>(
     return result;
   };
 
+  let result: AppendMultiResult<E>;
   try {
     if (db.isTransaction) return await withProjections(db as Trx);
-    if (!projected) return toResult<E>(prepared, await call(db), context.upcasters);
-    return await db.transaction().execute(withProjections);
+    result = projected
+      ? await db.transaction().execute(withProjections)
+      : toResult<E>(prepared, await call(db), context.upcasters);
   } catch (error) {
     throw mapAppendError(error);
   }
+  if (afterCommit && !result.existed && result.position > 0) await announceAfterCommit(db, result.position);
+  return result;
 }
 
 interface PreparedItem {

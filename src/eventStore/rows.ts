@@ -2,8 +2,20 @@ import { sql } from 'kysely';
 import type { EventMetadata, RecordedEvent } from './types.ts';
 import type { Upcasters } from './upcasters.ts';
 
-/** The columns every read selects, in the shape `toRecordedEvent` expects. */
-export const eventColumns = ['position', 'id', 'stream', 'version', 'type', 'data', 'metadata', 'recorded_at'] as const;
+/**
+ * What every read selects, in the shape `toRecordedEvent` expects. `recorded_at` travels as epoch
+ * milliseconds (it is stored at millisecond precision): a float parses far faster than a timestamp.
+ */
+export const eventColumns = [
+  'position',
+  'id',
+  'stream',
+  'version',
+  'type',
+  'data',
+  'metadata',
+  sql<number>`(extract(epoch from recorded_at) * 1000)::float8`.as('recorded_ms'),
+] as const;
 
 export interface EventRow {
   position: number;
@@ -13,7 +25,7 @@ export interface EventRow {
   type: string;
   data: unknown;
   metadata: Record<string, unknown>;
-  recorded_at: Date;
+  recorded_ms: number;
 }
 
 /**
@@ -34,7 +46,7 @@ export function toRecordedEvent(row: EventRow, upcasters?: Upcasters): RecordedE
     type: row.type,
     data: row.data,
     metadata,
-    recordedAt: row.recorded_at,
+    recordedAt: new Date(row.recorded_ms),
   };
   return upcasters ? upcasters.apply(event) : event;
 }

@@ -4,7 +4,7 @@ import { readAllPage } from './readAll.ts';
 import type { EventShape, RecordedEvent } from './types.ts';
 import type { Upcasters } from './upcasters.ts';
 
-/** The channel every append notifies (payload: the append's last position), inside its transaction. */
+/** The channel every append notifies (payload: its last position), inside its transaction or right after its commit. */
 export const eventsChannel = 'strata_events';
 
 export interface SubscribeOptions {

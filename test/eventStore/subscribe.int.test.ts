@@ -67,6 +67,23 @@ describeEachBackend('event store: subscriptions', (backend) => {
     await sub.close();
   });
 
+  it('an append inside a caller transaction wakes subscribers when that transaction commits', async () => {
+    const p = uniq('trxlive');
+    const sub = store().subscribe({ after: await store().head(), streamPrefix: p, fallbackMs: 30_000 });
+    const it = sub[Symbol.asyncIterator]();
+    const next = it.next();
+    await new Promise((r) => setTimeout(r, 100));
+    await store()
+      .db.transaction()
+      .execute(async (trx) => {
+        await store().append(`${p}/1`, ev(2), { trx });
+      });
+    expect(((await next).value as RecordedEvent).version).toBe(1);
+    expect(((await it.next()).value as RecordedEvent).version).toBe(2);
+    expect(sub.wakeups.fallback).toBe(0);
+    await sub.close();
+  });
+
   it('breaking out of for-await releases the subscription', async () => {
     const p = uniq('brk');
     await store().append(`${p}/1`, ev(3));
