@@ -1,6 +1,7 @@
 import type { ContainerFsCommand } from '../domain/container/commands.ts';
 import { decideContainer } from '../domain/container/decide.ts';
 import type { ContainerEvent } from '../domain/container/events.ts';
+import type { ContainerState } from '../domain/container/state.ts';
 import type { FsNode } from '../domain/fs/node.ts';
 import { resolvePath } from '../domain/fs/resolvePath.ts';
 import { containerStream } from '../domain/streams.ts';
@@ -12,7 +13,7 @@ import type { AppContext } from './context.ts';
 import type { CommandMetadata } from './ports.ts';
 import { withPrefetch } from './prefetch.ts';
 
-type Lower = Pick<ContainerFsCommand['data'], 'lower'> & { lowerChildren: (dir: string) => readonly FsNode[] };
+export type Lower = Pick<ContainerFsCommand['data'], 'lower'> & { lowerChildren: (dir: string) => readonly FsNode[] };
 
 /** A container addressed by a filesystem command: its row and its merged and image views. */
 export interface ContainerTarget {
@@ -41,17 +42,11 @@ export async function resolveInContainer(target: ContainerTarget, path: string, 
 }
 
 /**
- * Decides a filesystem command against the container's state, feeding the decider the image's
- * nodes it asks for, and appends the resulting events with the version read.
+ * Decides a filesystem command against a container state, feeding the decider the image's nodes
+ * it asks for (fetched in batches from the image's merged view). Appends nothing.
  */
-export async function decideFsCommand(
-  app: AppContext,
-  target: ContainerTarget,
-  build: (lower: Lower) => ContainerFsCommand,
-  metadata: CommandMetadata,
-): Promise<{ events: ContainerEvent[]; position: number | undefined }> {
-  const { state, expectedVersion } = await loadContainer(app, target.row.container_id);
-  const events = await withPrefetch(
+export function decideFs(target: ContainerTarget, state: ContainerState, command: (lower: Lower) => ContainerFsCommand): Promise<ContainerEvent[]> {
+  return withPrefetch(
     async (keys: string[]) => {
       const result = new Map<string, FsNode | FsNode[] | undefined>();
       const nodes = await lookupMany(target.imageView, keys.filter((k) => k.startsWith('n')).map((k) => k.slice(1)));
@@ -65,13 +60,24 @@ export async function decideFsCommand(
     },
     (lookup) =>
       decideContainer(
-        build({
+        command({
           lower: (path) => lookup(`n${path}`) as FsNode | undefined,
           lowerChildren: (dir) => (lookup(`c${dir}`) as FsNode[] | undefined) ?? [],
         }),
         state,
       ),
   );
+}
+
+/** Decides one filesystem command and appends its events with the version read. */
+export async function decideFsCommand(
+  app: AppContext,
+  target: ContainerTarget,
+  build: (lower: Lower) => ContainerFsCommand,
+  metadata: CommandMetadata,
+): Promise<{ events: ContainerEvent[]; position: number | undefined }> {
+  const { state, expectedVersion } = await loadContainer(app, target.row.container_id);
+  const events = await decideFs(target, state, build);
   if (events.length === 0) return { events, position: undefined };
   const { position } = await app.log.append([{ stream: containerStream(target.row.container_id), events, expectedVersion }], metadata);
   return { events, position };

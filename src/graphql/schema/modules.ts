@@ -12,3 +12,4 @@ import './image.ts';
 import './container.ts';
 import './session.ts';
 import './diskUsage.ts';
+import './exec.ts';

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import type { ContainerFsCommand } from '../domain/container/commands.ts';
+import { assertExecAllowed } from '../domain/container/guards.ts';
+import { evolveContainer } from '../domain/container/state.ts';
+import type { ContainerEvent } from '../domain/container/events.ts';
+import type { Digest } from '../domain/digest.ts';
+import { conflictError } from '../domain/errors.ts';
+import { decideSession } from '../domain/session/decide.ts';
+import { type StepChange, inlineOutputLimit, sessionStream } from '../domain/session/events.ts';
+import { initialSessionState } from '../domain/session/state.ts';
+import { containerStream } from '../domain/streams.ts';
+import { type ExecOptions, type FsOperation, runCommand } from '../exec/index.ts';
+import { type ContainerTarget, decideFs, type Lower, targetContainer } from './containerFs.ts';
+import { loadContainer } from './containers.ts';
+import { type AppContext, commandMetadata } from './context.ts';
+import { imagesEverByIds } from '../projections/queries/images.ts';
+import type { AppendWrite } from './ports.ts';
+import { loadSession } from './sessions.ts';
+
+export interface ExecResultView {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  sessionId: string;
+  step: number;
+  position: number;
+  changes: StepChange[];
+  limitHit?: string;
+}
+
+/**
+ * `docker exec CONTAINER sh -c COMMAND` (or one line typed in an attached session): runs the
+ * command line with a real bash interpreter over the container's merged view, then records, in
+ * ONE append, the file changes it made (through the container decider: copy-up, whiteouts,
+ * opaque directories) and the step (command, exit code, output, changes). A command that fails
+ * midway keeps the writes made before, as a shell would; a crash before the append records nothing.
+ */
+export async function execInContainer(
+  app: AppContext,
+  ref: string,
+  command: string,
+  options: { sessionId?: string | undefined; limits?: ExecOptions['limits']; signal?: AbortSignal } = {},
+): Promise<ExecResultView> {
+  const target = await targetContainer(app, ref);
+  const containerId = target.row.container_id;
+  const loaded = await loadContainer(app, containerId);
+  assertExecAllowed(loaded.state, ref);
+
+  const session = options.sessionId ? await loadSession(app, options.sessionId) : undefined;
+  if (session && (session.state.status === 'absent' || session.state.containerId !== containerId)) {
+    throw conflictError(`session ${options.sessionId} does not belong to container ${ref}`);
+  }
+  const image = (await imagesEverByIds(app.db, [target.row.image_id])).get(target.row.image_id);
+  const runConfig = (image?.config as { config?: { Env?: string[]; WorkingDir?: string } } | undefined)?.config;
+  const result = await runCommand(
+    {
+      lookup: async (path) => (await target.view.lookup(path))?.node ?? null,
+      list: async (dir) => (await target.view.list(dir)).map((e) => e.node),
+      read: (node) => app.blobs.readAll(node.digest as Digest),
+    },
+    command,
+    {
+      containerId,
+      ...(runConfig?.Env ? { env: runConfig.Env } : {}),
+      ...(runConfig?.WorkingDir ? { workingDir: runConfig.WorkingDir } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  );
+
+  const before = new Map<string, boolean>();
+  const existedBefore = async (path: string) => {
+    if (!before.has(path)) before.set(path, (await target.view.lookup(path)) !== null);
+    return before.get(path)!;
+  };
+  let state = loaded.state;
+  const events: ContainerEvent[] = [];
+  for (const operation of result.operations) {
+    const decided = await decideOperation(app, target, state, operation);
+    for (const event of decided) {
+      const path = event.type === 'ContainerPathWritten' || event.type === 'ContainerPathRemoved' ? event.data.path : undefined;
+      if (path) await existedBefore(path);
+      state = evolveContainer(state, event);
+    }
+    events.push(...decided);
+  }
+  const changes = await stepChanges(events, existedBefore);
+
+  const stdout = await boundedOutput(app, result.stdout);
+  const stderr = await boundedOutput(app, result.stderr);
+  const sessionId = options.sessionId ?? randomUUID();
+  const now = app.now();
+  let sessionState = session?.state ?? initialSessionState();
+  const sessionEvents = [];
+  if (!session) {
+    const started = decideSession({ type: 'StartSession', data: { sessionId, containerId, interactive: false, now } }, sessionState);
+    sessionEvents.push(...started);
+    sessionState = started.reduce((s, e) => (e.type === 'SessionStarted' ? { status: 'open', sessionId, containerId, interactive: false, steps: 0, exitCode: undefined } : s), sessionState);
+  }
+  const step = decideSession(
+    {
+      type: 'RecordStep',
+      data: {
+        command,
+        exitCode: result.exitCode,
+        stdout: stdout.inline,
+        stderr: stderr.inline,
+        ...(stdout.digest ? { stdoutDigest: stdout.digest } : {}),
+        ...(stderr.digest ? { stderrDigest: stderr.digest } : {}),
+        changes,
+        ...(result.limitHit ? { limitHit: result.limitHit.message } : {}),
+        now,
+      },
+    },
+    sessionState,
+  );
+  sessionEvents.push(...step);
+  if (!session) sessionEvents.push({ type: 'SessionEnded' as const, data: { exitCode: result.exitCode, endedAt: now } });
+  const writes: AppendWrite[] = [];
+  if (events.length > 0) writes.push({ stream: containerStream(containerId), events, expectedVersion: loaded.expectedVersion });
+  writes.push({ stream: sessionStream(sessionId), events: sessionEvents, expectedVersion: session?.expectedVersion ?? 'no_stream' });
+  await app.log.append(writes, commandMetadata({ sessionId, command }));
+  const recorded = await app.db.selectFrom('session_steps').select(['idx', 'position']).where('session_id', '=', sessionId).orderBy('idx', 'desc').executeTakeFirstOrThrow();
+  return {
+    exitCode: result.exitCode,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    sessionId,
+    step: recorded.idx,
+    position: Number(recorded.position),
+    changes,
+    ...(result.limitHit ? { limitHit: result.limitHit.message } : {}),
+  };
+}
+
+/** One shell file operation through the container decider (content goes to the content store first). */
+async function decideOperation(app: AppContext, target: ContainerTarget, state: Parameters<typeof decideFs>[1], operation: FsOperation) {
+  const base = { containerId: target.row.container_id, now: app.now() };
+  let build: ((lower: Lower) => ContainerFsCommand) | undefined;
+  switch (operation.op) {
+    case 'writeFile': {
+      const stored = await app.blobs.put(operation.content);
+      build = (lower) => ({ type: 'WriteFile', data: { ...base, ...lower, path: operation.path, digest: stored.digest, size: stored.size, append: false, createParents: true, ...(operation.mode !== undefined ? { mode: operation.mode } : {}) } });
+      break;
+    }
+    case 'mkdir':
+      build = (lower) => ({ type: 'MakeDirectory', data: { ...base, ...lower, path: operation.path, parents: false, mode: operation.mode } });
+      break;
+    case 'symlink':
+      build = (lower) => ({ type: 'CreateSymlink', data: { ...base, ...lower, path: operation.path, target: operation.target } });
+      break;
+    case 'hardlink':
+      build = (lower) => ({ type: 'CreateHardlink', data: { ...base, ...lower, path: operation.path, target: operation.target } });
+      break;
+    case 'chmod':
+      build = (lower) => ({ type: 'ChangeMode', data: { ...base, ...lower, path: operation.path, mode: operation.mode } });
+      break;
+    case 'chown':
+      build = (lower) => ({ type: 'ChangeOwner', data: { ...base, ...lower, path: operation.path, uid: operation.uid, gid: operation.gid } });
+      break;
+    case 'rename':
+      build = (lower) => ({ type: 'RenamePath', data: { ...base, ...lower, from: operation.from, to: operation.to } });
+      break;
+    case 'remove':
+      build = (lower) => ({ type: 'RemovePath', data: { ...base, ...lower, path: operation.path, recursive: operation.recursive } });
+      break;
+    case 'utimes':
+      // Strata keeps no separate mtime event: `touch` of an existing file changes nothing recorded.
+      return [];
+  }
+  return decideFs(target, state, build);
+}
+
+/** The step's changes: A for a path that did not exist before the command, C for one that did, D for one removed. */
+async function stepChanges(events: readonly ContainerEvent[], existedBefore: (path: string) => Promise<boolean>): Promise<StepChange[]> {
+  const changes = new Map<string, StepChange['kind']>();
+  for (const event of events) {
+    if (event.type !== 'ContainerPathWritten' && event.type !== 'ContainerPathRemoved') continue;
+    const { path } = event.data;
+    const existed = await existedBefore(path);
+    if (event.type === 'ContainerPathWritten') changes.set(path, existed ? 'C' : 'A');
+    else if (existed) changes.set(path, 'D');
+    else changes.delete(path);
+  }
+  return [...changes].map(([path, kind]) => ({ kind, path })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+async function boundedOutput(app: AppContext, text: string): Promise<{ inline: string; digest?: Digest }> {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length <= inlineOutputLimit) return { inline: text };
+  const stored = await app.blobs.put(bytes);
+  return { inline: new TextDecoder().decode(bytes.subarray(0, inlineOutputLimit)), digest: stored.digest };
+}
+
