@@ -11,7 +11,7 @@ eachBackend('shell sessions: docker run -it, type commands, exit, start -ai, rep
   beforeAll(async () => {
     const strata: Strata = await getStrata();
     gql = strataYoga(strata).gql;
-    await importImage(strata, memoryImage([[dir('etc'), file('etc/motd', 'hello\n'), dir('var'), file('var/log.txt', 'old\n')]], { tag: 'ubuntu:latest' }));
+    await importImage(strata, memoryImage([[dir('etc'), file('etc/motd', 'hello\n'), dir('root', { mode: 0o700 }), dir('var'), file('var/log.txt', 'old\n')]], { tag: 'ubuntu:latest' }));
   });
 
   const exec = async (command: string, session?: string) =>
@@ -32,10 +32,11 @@ eachBackend('shell sessions: docker run -it, type commands, exit, start -ai, rep
     const write = await exec('echo "hello from strata" > /root/notes.txt && mkdir -p /srv/app && rm /var/log.txt', session);
     expect(write.data).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
     expect(write.data.step.changes).toEqual([
-      { kind: 'A', path: '/root' },
+      { kind: 'C', path: '/root' },
       { kind: 'A', path: '/root/notes.txt' },
       { kind: 'A', path: '/srv' },
       { kind: 'A', path: '/srv/app' },
+      { kind: 'C', path: '/var' },
       { kind: 'D', path: '/var/log.txt' },
     ]);
     const cat = await exec('cat /root/notes.txt | wc -c', session);
@@ -47,6 +48,7 @@ eachBackend('shell sessions: docker run -it, type commands, exit, start -ai, rep
     const partial = await exec('echo one > /root/a && cat /nope && echo two > /root/b', session);
     expect(partial.data.exitCode).toBe(1);
     expect(partial.data.step.changes).toEqual([{ kind: 'A', path: '/root/a' }]);
+    expect(partial.data.stderr).toBe('cat: /nope: No such file or directory\n');
 
     await gql(`mutation($s: ID!) { endSession(session: $s, exitCode: 0) { __typename } }`, { s: session });
     const stopped = await gql(`{ container(ref: "shell") { state exitCode file(path: "/root/notes.txt") { content } } }`);
