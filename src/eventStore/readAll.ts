@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { validationError } from '../domain/errors.ts';
 import { head } from './head.ts';
-import { type EventRow, eventColumns, safelyVisible, toRecordedEvent } from './rows.ts';
+import { type EventRow, toRecordedEvent } from './rows.ts';
 import type { EventShape, ReadAllOptions, ReadAllPage, RecordedEvent } from './types.ts';
 import type { Upcasters } from './upcasters.ts';
 
@@ -31,28 +31,20 @@ export async function readAllPage<E extends EventShape = EventShape>(
   if (!Number.isInteger(limit) || limit < 1) throw validationError('limit must be a positive integer');
   if (!Number.isSafeInteger(after) || after < 0) throw validationError('after must be a non-negative integer');
 
-  // Fix the upper bound at the safe head first: every event up to it is committed or aborted for
-  // good, so the page query (a later snapshot) sees all of them and the cursor may move up to it.
-  const safeHead = await head(db);
-  const upper = options.to === undefined ? safeHead : Math.min(options.to, safeHead);
-  if (upper <= after) return { events: [], next: after, done: true };
-  let query = db
-    .selectFrom('events')
-    .select(eventColumns)
-    .where('position', '>', after)
-    .where('position', '<=', upper)
-    .where(safelyVisible);
-  if (options.streamPrefix !== undefined && options.streamPrefix !== '') {
-    query = query.where(sql<boolean>`left(stream, ${options.streamPrefix.length}) = ${options.streamPrefix}`);
+  const filtered = (options.streamPrefix !== undefined && options.streamPrefix !== '') || options.types !== undefined;
+  if (options.types !== undefined && options.types.length === 0) {
+    return { events: [], next: Math.max(after, Math.min(options.to ?? Number.POSITIVE_INFINITY, await head(db))), done: true };
   }
-  if (options.types !== undefined) {
-    if (options.types.length === 0) return { events: [], next: upper, done: true };
-    query = query.where('type', 'in', [...options.types]);
-  }
-  const rows = await query.orderBy('position', 'asc').limit(limit).execute();
-  const events = rows.map((row) => toRecordedEvent(row as EventRow, upcasters) as RecordedEvent<E>);
-  if (events.length === limit && events.at(-1)!.position < upper) {
-    return { events, next: events.at(-1)!.position, done: false };
-  }
-  return { events, next: upper, done: true };
+  // With filters, fix the cursor's bound at the safe head first: every event up to it is committed
+  // or aborted for good, so the page query (a later snapshot) sees all of those that match, and the
+  // cursor may move up to the bound past the ones the filters dropped.
+  const bound = filtered ? Math.min(options.to ?? Number.POSITIVE_INFINITY, await head(db)) : undefined;
+  const to = bound ?? options.to ?? null;
+  const { rows } = await sql<EventRow>`
+    select * from strata_read_all(${after}, ${to}, ${limit},
+      ${options.streamPrefix || null}, ${options.types ? [...options.types] : null})`.execute(db);
+  const events = rows.map((row) => toRecordedEvent(row, upcasters) as RecordedEvent<E>);
+  const last = events.at(-1)?.position ?? after;
+  if (events.length === limit) return { events, next: last, done: false };
+  return { events, next: bound === undefined ? last : Math.max(after, bound, last), done: true };
 }
