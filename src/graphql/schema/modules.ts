@@ -13,3 +13,4 @@ import './container.ts';
 import './session.ts';
 import './diskUsage.ts';
 import './exec.ts';
+import './pull.ts';
