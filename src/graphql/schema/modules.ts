@@ -14,3 +14,4 @@ import './session.ts';
 import './diskUsage.ts';
 import './exec.ts';
 import './pull.ts';
+import './cli.ts';
