@@ -7,6 +7,7 @@ const parts: [string, () => Promise<{ run: () => Promise<void> }>][] = [
   ['event store', async () => ({ run: (await import('./eventStore.ts')).runEventStoreBench })],
   ['views and time travel', async () => ({ run: (await import('./views.ts')).runViewsBench })],
   ['pull', async () => ({ run: (await import('./pull.ts')).runPullBench })],
+  ['graphql', async () => ({ run: (await import('./graphql.ts')).runGraphqlBench })],
 ];
 
 const only = process.argv.slice(2);
