@@ -25,10 +25,11 @@ export interface AppendContext {
   upcasters?: Upcasters;
   /**
    * When subscribers are told: 'in-transaction' (NOTIFY inside the append transaction, delivered at
-   * its commit) or 'after-commit' (NOTIFY right after COMMIT, before the append returns; coalesced,
-   * see notifier.ts). Default: 'after-commit' on a PostgreSQL handle, where in-transaction NOTIFY
-   * serialises the commits (and fsyncs) of concurrent appends; 'in-transaction' on PGlite and inside
-   * a caller's transaction (whose commit we do not see).
+   * its commit) or 'after-commit' (NOTIFY sent right after COMMIT, coalesced; see notifier.ts).
+   * PostgreSQL serialises the commits (and fsyncs) of notifying transactions, so by default an
+   * append on a PostgreSQL handle notifies after commit when other appends of this process are in
+   * flight, and in its transaction otherwise (no extra round trip when alone). PGlite and appends
+   * inside a caller's transaction (whose commit we do not see) always notify in the transaction.
    */
   notify?: 'in-transaction' | 'after-commit';
 }
@@ -89,8 +90,11 @@ export async function appendMulti<E extends EventShape = EventShape>(
   const types = new Set(prepared.flatMap((p) => p.events.map((e) => e.type)));
   const projected = projections.length > 0 && anyHandles(projections, types);
 
+  const inFlight = appendsInFlight.get(db) ?? 0;
   const afterCommit =
-    !db.isTransaction && (context.notify ?? (backendOf(db) === 'postgres' ? 'after-commit' : 'in-transaction')) === 'after-commit';
+    !db.isTransaction &&
+    (context.notify ?? (backendOf(db) === 'postgres' && inFlight > 0 ? 'after-commit' : 'in-transaction')) ===
+      'after-commit';
   const call = async (executor: Db): Promise<AppendRow[]> =>
     (await sql<AppendRow>`select * from strata_append(${batch}::jsonb, ${!afterCommit})`.execute(executor)).rows;
 
@@ -103,6 +107,7 @@ export async function appendMulti<E extends EventShape = EventShape>(
   };
 
   let result: AppendMultiResult<E>;
+  appendsInFlight.set(db, inFlight + 1);
   try {
     if (db.isTransaction) return await withProjections(db as Trx);
     result = projected
@@ -110,10 +115,17 @@ export async function appendMulti<E extends EventShape = EventShape>(
       : toResult<E>(prepared, await call(db), context.upcasters);
   } catch (error) {
     throw mapAppendError(error);
+  } finally {
+    appendsInFlight.set(db, (appendsInFlight.get(db) ?? 1) - 1);
   }
-  if (afterCommit && !result.existed && result.position > 0) await announceAfterCommit(db, result.position);
+  // Not awaited: with other appends in flight, a read right after this one is not guaranteed to
+  // see it anyway (their open transactions hold the safe head back just like this NOTIFY's).
+  if (afterCommit && !result.existed && result.position > 0) void announceAfterCommit(db, result.position);
   return result;
 }
+
+/** Appends of this process in flight per root handle (decides where to NOTIFY). */
+const appendsInFlight = new WeakMap<Db, number>();
 
 interface PreparedItem {
   stream: string;

@@ -2,7 +2,7 @@ import type { Backend, Db } from '../db/database.ts';
 import type { Notifications } from '../db/notifications.ts';
 import { appendMulti, appendToStream } from './appendToStream.ts';
 import { ContentStore } from './contentStore.ts';
-import { head, positionAt } from './head.ts';
+import { head, lastPosition, positionAt, waitForVisible } from './head.ts';
 import type { InlineProjection } from './inlineProjection.ts';
 import { type AsyncProjection, ProjectionRunner, type ProjectionRunnerOptions } from './projectionRunner.ts';
 import { readAll, readAllPage } from './readAll.ts';
@@ -116,6 +116,16 @@ export class EventStore {
   /** The highest position a reader may safely see now. */
   head(): Promise<number> {
     return head(this.db);
+  }
+
+  /** The newest committed position (own writes included; not safe for checkpoints). */
+  lastPosition(): Promise<number> {
+    return lastPosition(this.db);
+  }
+
+  /** Resolves once `head()` has reached `position`. */
+  waitForVisible(position: number, timeoutMs?: number): Promise<void> {
+    return waitForVisible(this.db, position, timeoutMs);
   }
 
   /** The newest position recorded at or before `time`. */

@@ -24,3 +24,28 @@ export async function positionAt(db: Db, time: Date): Promise<number> {
      limit 1`.execute(db);
   return Number(rows[0]?.position ?? 0);
 }
+
+/**
+ * The newest committed position (may be ahead of `head()` while older transactions are in flight,
+ * anywhere on the server). Right for "as of now, my own writes included"; never for checkpoints.
+ */
+export async function lastPosition(db: Db): Promise<number> {
+  const { rows } = await sql<{ position: number }>`select coalesce(max(position), 0) as position from events`.execute(db);
+  return Number(rows[0]?.position ?? 0);
+}
+
+/**
+ * Resolves once `head()` has reached `position` (polling with a short back-off). The safe head can
+ * lag a commit while any older writing transaction on the same server is still running, so use
+ * this before reading the global order right after an append (readStream needs no waiting).
+ * Rejects after `timeoutMs` (default 30 s).
+ */
+export async function waitForVisible(db: Db, position: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 1;
+  while ((await head(db)) < position) {
+    if (Date.now() > deadline) throw new Error(`position ${position} did not become visible within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 50);
+  }
+}

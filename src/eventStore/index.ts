@@ -24,7 +24,7 @@ export {
   type EventStoreOptions,
   type StoreAppendOptions,
 } from './eventStore.ts';
-export { head, positionAt } from './head.ts';
+export { head, lastPosition, positionAt, waitForVisible } from './head.ts';
 export { type InlineProjection, runInlineProjections } from './inlineProjection.ts';
 export {
   type AsyncProjection,

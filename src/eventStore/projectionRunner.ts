@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Backend, Db, Trx } from '../db/database.ts';
 import type { Notifications } from '../db/notifications.ts';
 import { ensureCheckpoint, lockCheckpoint, readCheckpoint, storeCheckpoint } from './checkpoints.ts';
-import { head } from './head.ts';
+import { head, lastPosition } from './head.ts';
 import { readAllPage } from './readAll.ts';
 import { eventsChannel } from './subscribe.ts';
 import type { RecordedEvent } from './types.ts';
@@ -63,6 +63,8 @@ export class ProjectionRunner {
   private readonly waiters = new Set<{ position: number; resolve: () => void }>();
   private checkpoint = 0;
   private holding = false;
+  /** Highest position known to be committed (NOTIFY payloads, catchUp targets), maybe not yet safe. */
+  private announced = 0;
   /** Last error seen (cleared by the next successful batch). */
   lastError: unknown;
 
@@ -94,12 +96,18 @@ export class ProjectionRunner {
     return new Promise((resolve) => this.waiters.add({ position, resolve }));
   }
 
-  /** Resolves once the projection has applied everything readable now. */
+  /** Resolves once the projection has applied every event committed before the call. */
   async catchUp(): Promise<number> {
-    const target = await head(this.database.db);
-    this.nudge();
+    this.start();
+    const target = await lastPosition(this.database.db);
+    this.announce(target);
     await this.waitFor(target);
     return this.checkpoint;
+  }
+
+  private announce(position: number): void {
+    if (position > this.announced) this.announced = position;
+    this.nudge();
   }
 
   /** Empties the read model (reset hook), sets the checkpoint to 0 and replays up to the current head. */
@@ -151,7 +159,10 @@ export class ProjectionRunner {
   }
 
   private async run(): Promise<void> {
-    const unlisten = await this.database.notifications.listen(eventsChannel, () => this.nudge());
+    const unlisten = await this.database.notifications.listen(eventsChannel, (payload) => {
+      const position = Number(payload);
+      this.announce(Number.isSafeInteger(position) ? position : 0);
+    });
     let backoffMs = 500;
     try {
       while (!this.stopping) {
@@ -212,6 +223,7 @@ export class ProjectionRunner {
     const name = this.projection.name;
     await ensureCheckpoint(conn, name);
     this.advance(await readCheckpoint(conn, name));
+    let retryMs = 2;
     while (!this.stopping) {
       if (this.resetRequest) {
         const request = this.resetRequest;
@@ -234,9 +246,16 @@ export class ProjectionRunner {
       if (target > this.checkpoint) {
         await this.applyBatch(conn);
         this.lastError = undefined;
+        retryMs = 2;
         continue;
       }
       if (this.dirty || this.resetRequest) continue;
+      if (this.announced > this.checkpoint) {
+        // Committed but not yet safe to read (an older transaction is still running): re-check soon.
+        await this.sleep(retryMs);
+        retryMs = Math.min(retryMs * 2, 250);
+        continue;
+      }
       await this.sleep(this.options.fallbackMs ?? 5_000);
     }
   }

@@ -52,12 +52,32 @@ describePostgres(
         const random = prng(w + 1);
         const own = `${run}/writer-${w}`;
         for (let t = 0; t < transactionsPerWriter; t++) {
+          // now and then a long non-append transaction (holds an xid, delays visibility, must not cause skips)
+          if (w === 0 && t % 20 === 0) {
+            await store.db.transaction().execute(async (trx) => {
+              await store.content.putMany([new TextEncoder().encode(`${run} ${t}`)], trx);
+              await sleep(30);
+            });
+          }
           const count = 1 + Math.floor(random() * 25);
           const events = Array.from({ length: count }, () => ({ id: newEventId(), type: 'Chaos', data: { w, t } }));
           const abort = random() < 0.15;
           const hold = Math.floor(random() * 8);
           const shape = random();
           try {
+            if (!abort && hold < 3) {
+              // plain appends (their own statement; NOTIFY after commit when others are in flight)
+              if (shape < 0.2) {
+                await store.appendMulti([
+                  { stream: `${own}-a`, events: events.slice(0, 1) },
+                  ...(count > 1 ? [{ stream: `${run}/shared-${t % 3}`, events: events.slice(1) }] : []),
+                ]);
+              } else {
+                await store.append(shape < 0.6 ? own : `${run}/shared-${t % 5}`, events);
+              }
+              for (const e of events) committed.add(e.id);
+              continue;
+            }
             await store.db.transaction().execute(async (trx) => {
               if (shape < 0.2) {
                 const half = Math.ceil(count / 2);
@@ -78,13 +98,6 @@ describePostgres(
           } catch (error) {
             if ((error as Error).message !== 'abort') throw error;
             for (const e of events) aborted.add(e.id);
-          }
-          // now and then a long non-append transaction (holds an xid, delays visibility, must not cause skips)
-          if (w === 0 && t % 20 === 0) {
-            await store.db.transaction().execute(async (trx) => {
-              await store.content.putMany([new TextEncoder().encode(`${run} ${t}`)], trx);
-              await sleep(30);
-            });
           }
         }
       };

@@ -31,7 +31,7 @@ describeEachBackend('event store: reads', (backend) => {
       { stream: `${p}/b`, events: ev(2, 'B') },
     ]);
     await store().append(`${p}/a`, ev(2, 'C'));
-    await store().append(`${uniq('elsewhere')}`, ev(2, 'A'));
+    await store().waitForVisible((await store().append(`${uniq('elsewhere')}`, ev(2, 'A'))).position);
     const all = await store().readAll({ after: start, limit: 100 });
     expect(all.length).toBe(9);
     const positions = all.map((e) => e.position);
@@ -62,11 +62,14 @@ describeEachBackend('event store: reads', (backend) => {
   it('head and positionAt', async () => {
     const before = new Date(Date.now() - 1000);
     const r1 = await store().append(uniq('h'), ev(2));
+    await store().waitForVisible(r1.position);
     expect(await store().head()).toBeGreaterThanOrEqual(r1.position);
+    expect(await store().lastPosition()).toBeGreaterThanOrEqual(r1.position);
     const at = await store().positionAt(r1.events[0]!.recordedAt);
     expect(at).toBeGreaterThanOrEqual(r1.position);
     await new Promise((r) => setTimeout(r, 20));
     const r2 = await store().append(uniq('h'), ev(1));
+    await store().waitForVisible(r2.position);
     expect(await store().positionAt(new Date(r2.events[0]!.recordedAt.getTime() - 10))).toBeLessThan(r2.position);
     expect(await store().positionAt(r2.events[0]!.recordedAt)).toBe(r2.position);
     expect(await store().positionAt(new Date(0))).toBe(0);
@@ -84,6 +87,7 @@ describeEachBackend('event store: reads', (backend) => {
       })
       .catch(() => {});
     const after = await store().append(s, ev(1));
+    await store().waitForVisible(after.position);
     const all = await store().readAll({ after: before });
     expect(all.map((e) => e.stream)).toEqual([s]);
     expect(all[0]!.version).toBe(1);
@@ -97,7 +101,7 @@ describeEachBackend('event store: reads', (backend) => {
     const upcasting = new EventStore(backend(), { upcasters });
     const s = uniq('up');
     const start = await upcasting.head();
-    await upcasting.append(s, [
+    const appended = await upcasting.append(s, [
       { type: 'Renamed', data: { name: 'Ada Lovelace' } },
       { type: 'Renamed', data: { first: 'Alan', last: 'Turing' }, metadata: { schemaVersion: 2 } },
       { type: 'Renamed', data: { first: 'G', last: 'H', display: 'H, G' }, metadata: { schemaVersion: 3 } },
@@ -112,6 +116,7 @@ describeEachBackend('event store: reads', (backend) => {
     const shape = (events: { data: unknown; metadata: { schemaVersion: number } }[]) =>
       events.map((e) => ({ data: e.data, v: e.metadata.schemaVersion }));
     expect(shape(await upcasting.readStream(s))).toEqual(expected);
+    await upcasting.waitForVisible(appended.position);
     expect(shape(await upcasting.readAll({ after: start, streamPrefix: s }))).toEqual(expected);
     const sub = upcasting.subscribe({ after: start, streamPrefix: s });
     const seen: { data: unknown; metadata: { schemaVersion: number } }[] = [];
@@ -139,6 +144,7 @@ describePostgres('event store: visibility under concurrency', (backend) => {
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from events where position = ${newer.position}`.execute(store.db);
     expect(rows[0]!.n).toBe(1); // plainly visible to SQL, just not yet safe
     await slow.commit().execute();
+    await store.waitForVisible(newer.position); // other writers on the server may hold it back a moment
     const all = await store.readAll({ after: start });
     expect(all.map((e) => e.position)).toEqual([older.position, newer.position]);
   });
