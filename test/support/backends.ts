@@ -174,6 +174,7 @@ export function describePostgres(
   options: TestDatabaseOptions = {},
 ): void {
   if (!testDatabaseUrl) {
+    if (process.env.CI) throw new Error(`${name}: TEST_DATABASE_URL is required in CI (.ci/run sets it)`);
     describe.skip(`${name} [postgres: set TEST_DATABASE_URL]`, () => {
       suite(() => {
         throw new Error('skipped');

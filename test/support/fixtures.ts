@@ -10,6 +10,7 @@
  *   const pushed = await pushFixtures(registry);            // skopeo copy into a TestRegistry, v2s2 + oci
  *   openImage(pushed.app1.oci) / openImage(pushed.multi.v2s2, { platform: 'linux/arm64' })
  */
+import { requiredInCi } from './registry.ts';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -45,8 +46,10 @@ export const fixtureCacheDir = (): string =>
   join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'strata-fixtures');
 
 export const hasFixtureTools = (): boolean =>
-  ['/usr/bin/umoci', '/usr/bin/skopeo'].every((p) => existsSync(p)) &&
-  (existsSync('/bin/busybox') || existsSync('/usr/bin/busybox'));
+  requiredInCi(
+    'umoci, skopeo or busybox',
+    ['/usr/bin/umoci', '/usr/bin/skopeo'].every((p) => existsSync(p)) && (existsSync('/bin/busybox') || existsSync('/usr/bin/busybox')),
+  );
 
 /** The hand-built layer: whiteouts of a file and a dir, an opaque dir with a new file, a changed file. */
 export function whiteoutLayerTar(): Uint8Array {
