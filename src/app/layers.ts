@@ -1,9 +1,11 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../domain/digest.ts';
+import { isStrataError } from '../domain/errors.ts';
 import type { LayerEntry } from '../domain/fs/node.ts';
 import type { LayerRegisteredData } from '../domain/layer/events.ts';
 import { readLayer, type ReadLayerOptions } from '../layers/readLayer.ts';
 import type { Blobs } from './ports.ts';
+import { teeStream } from './teeStream.ts';
 
 /** Files up to this size are stored in batches; larger ones stream in chunks on their own. */
 const smallFile = 256 * 1024;
@@ -12,31 +14,46 @@ const batchLimit = 8 * 1024 * 1024;
 /**
  * Reads a layer blob as a stream: every regular file's content goes to the content store, and the
  * layer's entry table is stored as content too (keyed by its digest), so the read models can be
- * rebuilt from events and content alone. With `keepBlob`, the blob itself is stored first (a retry
- * finds it there and downloads nothing). Returns the RegisterLayer data. Nothing is appended here.
+ * rebuilt from events and content alone. With `keepBlob`, the blob is stored while it is read (a
+ * retry finds it there and downloads nothing). Returns the RegisterLayer data. Nothing is appended here.
  */
 export async function storeLayer(
   blobs: Blobs,
   source: AsyncIterable<Uint8Array> | Readable,
   options: Pick<ReadLayerOptions, 'expected' | 'limits'> & { mediaType?: string; keepBlob?: boolean } = {},
 ): Promise<LayerRegisteredData> {
+  let kept: Promise<unknown> | undefined;
   if (options.keepBlob) {
     // The blob as the registry or archive served it stays in the content store, verified, so the
-    // image exports and pushes with its original digests; parsing then reads it back from there.
+    // image exports and pushes with its original digests. It is stored while it is parsed (a tee);
+    // when a previous attempt already stored it, it is parsed from there and nothing is downloaded.
     const expected = options.expected ?? {};
-    const kept = await blobs.put(source, {
-      ...(expected.digest ? { digest: expected.digest as Digest } : {}),
-      ...(expected.size !== undefined ? { size: expected.size } : {}),
-    });
-    source = blobs.get(kept.digest);
+    const stored = expected.digest ? await storedBlob(blobs, expected.digest as Digest) : undefined;
+    if (stored) source = stored;
+    else {
+      const tee = teeStream(source, (branch) =>
+        blobs.put(branch, {
+          ...(expected.digest ? { digest: expected.digest as Digest } : {}),
+          ...(expected.size !== undefined ? { size: expected.size } : {}),
+        }),
+      );
+      source = tee.stream;
+      kept = tee.done;
+    }
   }
   let contentSize = 0;
   let batch: Uint8Array[] = [];
   let batchBytes = 0;
+  // One batch is written while the next one is read (two batches in memory at most).
+  let writing: Promise<unknown> = Promise.resolve();
   const flush = async () => {
-    if (batch.length > 0) await blobs.putMany(batch);
+    const full = batch;
     batch = [];
     batchBytes = 0;
+    await writing;
+    if (full.length === 0) return;
+    writing = blobs.putMany(full);
+    writing.catch(() => {}); // observed by the next flush
   };
   const result = await readLayer(source, {
     ...options,
@@ -54,6 +71,8 @@ export async function storeLayer(
     },
   });
   await flush();
+  await writing;
+  await kept;
   const entries = await blobs.put(encodeEntries(result.entries));
   return {
     diffId: result.diffId,
@@ -65,6 +84,23 @@ export async function storeLayer(
     entriesDigest: entries.digest,
     contentSize,
   };
+}
+
+/** The stored blob as a stream, or undefined when the content store does not have it. */
+async function storedBlob(blobs: Blobs, digest: Digest): Promise<AsyncIterable<Uint8Array> | undefined> {
+  const iterator = blobs.get(digest)[Symbol.asyncIterator]();
+  let first: IteratorResult<Uint8Array>;
+  try {
+    first = await iterator.next();
+  } catch (error) {
+    if (isStrataError(error) && error.code === 'NOT_FOUND') return undefined;
+    throw error;
+  }
+  return (async function* () {
+    if (first.done) return;
+    yield first.value;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  })();
 }
 
 export const encodeEntries = (entries: readonly LayerEntry[]): Uint8Array => new TextEncoder().encode(JSON.stringify(entries));
