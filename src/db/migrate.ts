@@ -1,6 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type Kysely, type Migration, type MigrationProvider, type MigrationResultSet, Migrator } from 'kysely';
+import {
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type MigrationResultSet,
+  Migrator,
+} from 'kysely';
 
 /** The repository's `migrations/` folder. */
 export const migrationsFolder = fileURLToPath(new URL('../../migrations/', import.meta.url));
@@ -14,7 +20,9 @@ export class FolderMigrationProvider implements MigrationProvider {
 
   async getMigrations(): Promise<Record<string, Migration>> {
     const migrations: Record<string, Migration> = {};
-    const files = (await readdir(this.folder)).filter((f) => migrationFile.test(f) && !f.endsWith('.d.ts')).sort();
+    const files = (await readdir(this.folder))
+      .filter((f) => migrationFile.test(f) && !f.endsWith('.d.ts'))
+      .sort();
     for (const file of files) {
       const name = migrationFile.exec(file)![1]!;
       const module = (await import(pathToFileURL(`${this.folder}/${file}`).href)) as Partial<Migration>;

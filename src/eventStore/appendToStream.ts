@@ -63,7 +63,11 @@ export async function appendToStream<E extends EventShape = EventShape>(
   options: AppendOptions = {},
   context: AppendContext = {},
 ): Promise<AppendResult<E>> {
-  const result = await appendMulti<E>(db, [{ stream, events, expectedVersion: options.expectedVersion }], context);
+  const result = await appendMulti<E>(
+    db,
+    [{ stream, events, expectedVersion: options.expectedVersion }],
+    context,
+  );
   return result.streams[0]!;
 }
 
@@ -85,7 +89,9 @@ export async function appendMulti<E extends EventShape = EventShape>(
   context: AppendContext = {},
 ): Promise<AppendMultiResult<E>> {
   const prepared = prepareBatch(items);
-  const batch = JSON.stringify(prepared.map((p) => ({ stream: p.stream, expected: p.expected, events: p.events })));
+  const batch = JSON.stringify(
+    prepared.map((p) => ({ stream: p.stream, expected: p.expected, events: p.events })),
+  );
   const projections = context.inlineProjections ?? [];
   const types = new Set(prepared.flatMap((p) => p.events.map((e) => e.type)));
   const projected = projections.length > 0 && anyHandles(projections, types);
@@ -96,12 +102,17 @@ export async function appendMulti<E extends EventShape = EventShape>(
     (context.notify ?? (backendOf(db) === 'postgres' && inFlight > 0 ? 'after-commit' : 'in-transaction')) ===
       'after-commit';
   const call = async (executor: Db): Promise<AppendRow[]> =>
-    (await sql<AppendRow>`select * from strata_append(${batch}::jsonb, ${!afterCommit})`.execute(executor)).rows;
+    (await sql<AppendRow>`select * from strata_append(${batch}::jsonb, ${!afterCommit})`.execute(executor))
+      .rows;
 
   const withProjections = async (trx: Trx): Promise<AppendMultiResult<E>> => {
     const result = toResult<E>(prepared, await call(trx), context.upcasters);
     if (projected && !result.existed) {
-      await runInlineProjections(trx, projections, result.streams.flatMap((s) => s.events as RecordedEvent[]));
+      await runInlineProjections(
+        trx,
+        projections,
+        result.streams.flatMap((s) => s.events as RecordedEvent[]),
+      );
     }
     return result;
   };
@@ -141,7 +152,8 @@ function prepareBatch(items: readonly AppendItem[]): PreparedItem[] {
     if (typeof item.stream !== 'string' || item.stream.length === 0) {
       throw validationError('stream names must be non-empty strings');
     }
-    if (streams.has(item.stream)) throw validationError(`stream "${item.stream}" appears twice in one append`);
+    if (streams.has(item.stream))
+      throw validationError(`stream "${item.stream}" appears twice in one append`);
     streams.add(item.stream);
     const expected = item.expectedVersion ?? 'any';
     if (
@@ -164,7 +176,8 @@ function prepareBatch(items: readonly AppendItem[]): PreparedItem[] {
       if (ids.has(key)) throw validationError(`event id ${id} appears twice in one append`);
       ids.add(key);
       const schemaVersion = event.metadata?.schemaVersion ?? 1;
-      if (!Number.isInteger(schemaVersion) || schemaVersion < 1) throw validationError('schemaVersion must be >= 1');
+      if (!Number.isInteger(schemaVersion) || schemaVersion < 1)
+        throw validationError('schemaVersion must be >= 1');
       return {
         id: key,
         type: event.type,
@@ -201,7 +214,13 @@ function toResult<E extends EventShape>(
       } as RecordedEvent;
       return (upcasters ? upcasters.apply(recorded) : recorded) as RecordedEvent<E>;
     });
-    return { stream: item.stream, nextExpectedVersion: row.to_version, position: last, existed: row.existed, events };
+    return {
+      stream: item.stream,
+      nextExpectedVersion: row.to_version,
+      position: last,
+      existed: row.existed,
+      events,
+    };
   });
   return { position, existed, streams };
 }

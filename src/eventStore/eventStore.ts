@@ -97,7 +97,10 @@ export class EventStore {
     return appendMulti<E>(options.trx ?? this.db, items, this.context());
   }
 
-  readStream<E extends EventShape = EventShape>(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent<E>[]> {
+  readStream<E extends EventShape = EventShape>(
+    stream: string,
+    options?: ReadStreamOptions,
+  ): Promise<RecordedEvent<E>[]> {
     return readStream<E>(this.db, stream, options, this.upcasters);
   }
 
@@ -134,7 +137,12 @@ export class EventStore {
   }
 
   subscribe<E extends EventShape = EventShape>(options: SubscribeOptions = {}): Subscription<E> {
-    return subscribe<E>(this.db, this.notifications, { fallbackMs: this.fallbackMs, ...options }, this.upcasters);
+    return subscribe<E>(
+      this.db,
+      this.notifications,
+      { fallbackMs: this.fallbackMs, ...options },
+      this.upcasters,
+    );
   }
 
   /** A runner for an async projection (call `start()` on it). */

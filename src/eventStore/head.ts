@@ -30,7 +30,9 @@ export async function positionAt(db: Db, time: Date): Promise<number> {
  * anywhere on the server). Right for "as of now, my own writes included"; never for checkpoints.
  */
 export async function lastPosition(db: Db): Promise<number> {
-  const { rows } = await sql<{ position: number }>`select coalesce(max(position), 0) as position from events`.execute(db);
+  const { rows } = await sql<{
+    position: number;
+  }>`select coalesce(max(position), 0) as position from events`.execute(db);
   return Number(rows[0]?.position ?? 0);
 }
 
@@ -44,7 +46,8 @@ export async function waitForVisible(db: Db, position: number, timeoutMs = 30_00
   const deadline = Date.now() + timeoutMs;
   let delay = 1;
   while ((await head(db)) < position) {
-    if (Date.now() > deadline) throw new Error(`position ${position} did not become visible within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`position ${position} did not become visible within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(delay * 2, 50);
   }

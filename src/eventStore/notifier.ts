@@ -35,7 +35,9 @@ class Notifier {
       while (this.waiters.length > 0) {
         const waiting = this.waiters;
         this.waiters = [];
-        await sql`select pg_notify(${eventsChannel}, ${String(this.pending)})`.execute(this.db).catch(() => {});
+        await sql`select pg_notify(${eventsChannel}, ${String(this.pending)})`
+          .execute(this.db)
+          .catch(() => {});
         for (const resolve of waiting) resolve();
       }
     } finally {
@@ -49,6 +51,9 @@ const notifiers = new WeakMap<Db, Notifier>();
 /** NOTIFYs `position` on the events channel (after the append's commit), coalescing concurrent calls. */
 export function announceAfterCommit(db: Db, position: number): Promise<void> {
   let notifier = notifiers.get(db);
-  if (!notifier) notifiers.set(db, (notifier = new Notifier(db)));
+  if (!notifier) {
+    notifier = new Notifier(db);
+    notifiers.set(db, notifier);
+  }
   return notifier.announce(position);
 }

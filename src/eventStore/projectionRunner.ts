@@ -189,7 +189,10 @@ export class ProjectionRunner {
     const name = this.projection.name;
     if (backend === 'pglite') {
       let names = pgliteRunners.get(db);
-      if (!names) pgliteRunners.set(db, (names = new Set()));
+      if (!names) {
+        names = new Set();
+        pgliteRunners.set(db, names);
+      }
       if (names.has(name)) return this.sleep(this.options.standbyRetryMs ?? 2_000);
       names.add(name);
       this.holding = true;
@@ -214,7 +217,9 @@ export class ProjectionRunner {
       } finally {
         this.holding = false;
         // The session lock must not outlive this use of the pooled connection.
-        await sql`select pg_advisory_unlock(${projectionLockClass}, hashtext(${name}))`.execute(conn).catch(() => {});
+        await sql`select pg_advisory_unlock(${projectionLockClass}, hashtext(${name}))`
+          .execute(conn)
+          .catch(() => {});
       }
     });
   }

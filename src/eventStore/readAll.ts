@@ -29,11 +29,17 @@ export async function readAllPage<E extends EventShape = EventShape>(
   const after = options.after ?? 0;
   const limit = options.limit ?? defaultLimit;
   if (!Number.isInteger(limit) || limit < 1) throw validationError('limit must be a positive integer');
-  if (!Number.isSafeInteger(after) || after < 0) throw validationError('after must be a non-negative integer');
+  if (!Number.isSafeInteger(after) || after < 0)
+    throw validationError('after must be a non-negative integer');
 
-  const filtered = (options.streamPrefix !== undefined && options.streamPrefix !== '') || options.types !== undefined;
+  const filtered =
+    (options.streamPrefix !== undefined && options.streamPrefix !== '') || options.types !== undefined;
   if (options.types !== undefined && options.types.length === 0) {
-    return { events: [], next: Math.max(after, Math.min(options.to ?? Number.POSITIVE_INFINITY, await head(db))), done: true };
+    return {
+      events: [],
+      next: Math.max(after, Math.min(options.to ?? Number.POSITIVE_INFINITY, await head(db))),
+      done: true,
+    };
   }
   // With filters, fix the cursor's bound at the safe head first: every event up to it is committed
   // or aborted for good, so the page query (a later snapshot) sees all of those that match, and the

@@ -1,6 +1,7 @@
 import type { EventShape, RecordedEvent } from './types.ts';
 
 /** Turns the data of `type` at schema version `fromVersion` into its data at `fromVersion + 1`. */
+// biome-ignore lint/suspicious/noExplicitAny: each upcaster declares the old data shape it reads
 export type Upcaster = (data: any, event: RecordedEvent) => unknown;
 
 /**
@@ -12,7 +13,8 @@ export class Upcasters {
 
   /** Registers the step `fromVersion` → `fromVersion + 1` for `type`. */
   register(type: string, fromVersion: number, upcast: Upcaster): this {
-    if (!Number.isInteger(fromVersion) || fromVersion < 1) throw new Error('fromVersion must be an integer >= 1');
+    if (!Number.isInteger(fromVersion) || fromVersion < 1)
+      throw new Error('fromVersion must be an integer >= 1');
     const key = `${fromVersion}\u0000${type}`;
     if (this.byKey.has(key)) throw new Error(`an upcaster for ${type} v${fromVersion} is already registered`);
     this.byKey.set(key, upcast);
@@ -32,7 +34,11 @@ export class Upcasters {
       const upcast = this.byKey.get(`${version}\u0000${current.type}`);
       if (!upcast) break;
       version += 1;
-      current = { ...current, data: upcast(current.data, current), metadata: { ...current.metadata, schemaVersion: version } };
+      current = {
+        ...current,
+        data: upcast(current.data, current),
+        metadata: { ...current.metadata, schemaVersion: version },
+      };
     }
     return current as RecordedEvent<E>;
   }

@@ -19,7 +19,9 @@ describeEachBackend('database backends', (backend) => {
   it('migrations are applied once; a second run is a no-op', async () => {
     const again = await migrateToLatest(backend().db);
     expect(again.results).toEqual([]);
-    const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(backend().db);
+    const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
+      backend().db,
+    );
     expect(rows.map((r) => r.name)).toContain('20261128_0001_event_store');
     expect(rows.map((r) => r.name)).toContain('20261128_0002_content_store');
   });
@@ -72,7 +74,9 @@ describe('openDatabase', () => {
       await first.close();
       const second = await openDatabase({ dataDir });
       await migrateToLatest(second.db);
-      const { rows } = await sql<{ position: number }>`select position from projection_checkpoints where name = 'kept'`.execute(second.db);
+      const { rows } = await sql<{
+        position: number;
+      }>`select position from projection_checkpoints where name = 'kept'`.execute(second.db);
       expect(rows[0]!.position).toBe(7);
       await second.close();
     } finally {

@@ -52,45 +52,51 @@ describeEachBackend('event store: append', (backend) => {
     { state: 2, expected: 0, ok: false },
     { state: 2, expected: 5, ok: false },
   ];
-  it.each(matrix)('expected version $expected on a stream at $state → ok=$ok', async ({ state, expected, ok }) => {
-    const s = uniq('m');
-    if (state > 0) await store().append(s, ev(state));
-    const attempt = store().append(s, ev(2), { expectedVersion: expected });
-    if (ok) {
-      const result = await attempt;
-      expect(result.nextExpectedVersion).toBe(state + 2);
-      expect(await store().streamVersion(s)).toBe(state + 2);
-    } else {
-      const error = await attempt.then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(ConcurrencyError);
-      const conflict = error as ConcurrencyError;
-      expect(conflict.code).toBe('CONCURRENCY');
-      expect(isStrataError(conflict)).toBe(true);
-      expect(conflict.expected).toEqual(expected);
-      expect(conflict.actual).toBe(state);
-      expect(conflict.details).toMatchObject({ stream: s, expected, actual: state });
-      expect(await store().streamVersion(s)).toBe(state);
-    }
-  });
+  it.each(matrix)(
+    'expected version $expected on a stream at $state → ok=$ok',
+    async ({ state, expected, ok }) => {
+      const s = uniq('m');
+      if (state > 0) await store().append(s, ev(state));
+      const attempt = store().append(s, ev(2), { expectedVersion: expected });
+      if (ok) {
+        const result = await attempt;
+        expect(result.nextExpectedVersion).toBe(state + 2);
+        expect(await store().streamVersion(s)).toBe(state + 2);
+      } else {
+        const error = await attempt.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(ConcurrencyError);
+        const conflict = error as ConcurrencyError;
+        expect(conflict.code).toBe('CONCURRENCY');
+        expect(isStrataError(conflict)).toBe(true);
+        expect(conflict.expected).toEqual(expected);
+        expect(conflict.actual).toBe(state);
+        expect(conflict.details).toMatchObject({ stream: s, expected, actual: state });
+        expect(await store().streamVersion(s)).toBe(state);
+      }
+    },
+  );
 
-  it.each<ExpectedVersion>(['any', 'no_stream', 0])('an identical retry (expected %s) returns the original result and stores nothing', async (expectedVersion) => {
-    const s = uniq('idem');
-    const events = ev(3);
-    const original = await store().append(s, events, { expectedVersion });
-    const before = await countEvents(store());
-    const retry = await store().append(s, events, { expectedVersion });
-    expect(retry.existed).toBe(true);
-    expect(original.existed).toBe(false);
-    expect(retry.position).toBe(original.position);
-    expect(retry.nextExpectedVersion).toBe(3);
-    expect(retry.events.map((e) => [e.id, e.version, e.position])).toEqual(
-      original.events.map((e) => [e.id, e.version, e.position]),
-    );
-    expect(await countEvents(store())).toBe(before);
-  });
+  it.each<ExpectedVersion>(['any', 'no_stream', 0])(
+    'an identical retry (expected %s) returns the original result and stores nothing',
+    async (expectedVersion) => {
+      const s = uniq('idem');
+      const events = ev(3);
+      const original = await store().append(s, events, { expectedVersion });
+      const before = await countEvents(store());
+      const retry = await store().append(s, events, { expectedVersion });
+      expect(retry.existed).toBe(true);
+      expect(original.existed).toBe(false);
+      expect(retry.position).toBe(original.position);
+      expect(retry.nextExpectedVersion).toBe(3);
+      expect(retry.events.map((e) => [e.id, e.version, e.position])).toEqual(
+        original.events.map((e) => [e.id, e.version, e.position]),
+      );
+      expect(await countEvents(store())).toBe(before);
+    },
+  );
 
   it('a retry after later appends to the stream is still recognised (exact expected version)', async () => {
     const s = uniq('idem2');
@@ -113,7 +119,11 @@ describeEachBackend('event store: append', (backend) => {
       .catch((e: unknown) => e);
     expect(other).toBeInstanceOf(DuplicateEventIdError);
     expect((other as DuplicateEventIdError).code).toBe('CONFLICT');
-    expect((other as DuplicateEventIdError).details).toMatchObject({ eventId: a!.id, storedStream: s, storedVersion: 1 });
+    expect((other as DuplicateEventIdError).details).toMatchObject({
+      eventId: a!.id,
+      storedStream: s,
+      storedVersion: 1,
+    });
     // same stream, another version
     await store().append(s, [b!]);
     const moved = await store()
@@ -221,7 +231,13 @@ describeEachBackend('event store: append', (backend) => {
       {
         type: 'T',
         data: { x: 1 },
-        metadata: { correlationId: 'c1', causationId: 'k1', sessionId: 'sess', actor: 'alice', custom: [1, 2] },
+        metadata: {
+          correlationId: 'c1',
+          causationId: 'k1',
+          sessionId: 'sess',
+          actor: 'alice',
+          custom: [1, 2],
+        },
       },
       { type: 'T', data: null, metadata: { schemaVersion: 3 } },
     ]);
@@ -244,8 +260,12 @@ describeEachBackend('event store: append', (backend) => {
     const [a] = ev(1);
     await store().append(s, [a!]);
     for (let i = 0; i < 5; i++) {
-      await store().append(s, ev(1), { expectedVersion: 0 }).catch(() => {});
-      await store().append(uniq('x'), [a!]).catch(() => {});
+      await store()
+        .append(s, ev(1), { expectedVersion: 0 })
+        .catch(() => {});
+      await store()
+        .append(uniq('x'), [a!])
+        .catch(() => {});
     }
     // and a failing inline projection (rolls back after the lock was released)
     const failing = new EventStore(backend()).registerInlineProjection({
@@ -270,6 +290,7 @@ describe('newEventId', () => {
   it('makes time-ordered UUIDv7s', () => {
     const ids = Array.from({ length: 5 }, () => newEventId());
     expect(new Set(ids).size).toBe(5);
-    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });

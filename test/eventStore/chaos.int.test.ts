@@ -26,7 +26,12 @@ describePostgres(
       const aborted = new Set<string>();
 
       const seen: RecordedEvent[] = [];
-      const subscription = store.subscribe({ after: 0, streamPrefix: run, batchSize: 200, fallbackMs: 30_000 });
+      const subscription = store.subscribe({
+        after: 0,
+        streamPrefix: run,
+        batchSize: 200,
+        fallbackMs: 30_000,
+      });
       const consuming = (async () => {
         for await (const event of subscription) seen.push(event);
       })();
@@ -60,7 +65,11 @@ describePostgres(
             });
           }
           const count = 1 + Math.floor(random() * 25);
-          const events = Array.from({ length: count }, () => ({ id: newEventId(), type: 'Chaos', data: { w, t } }));
+          const events = Array.from({ length: count }, () => ({
+            id: newEventId(),
+            type: 'Chaos',
+            data: { w, t },
+          }));
           const abort = random() < 0.15;
           const hold = Math.floor(random() * 8);
           const shape = random();

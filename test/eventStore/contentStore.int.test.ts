@@ -14,7 +14,8 @@ async function chunkRows(db: Db): Promise<number> {
 /** Deterministic pseudo-random bytes (a 64 KiB block per seed, repeated), in irregular pieces. */
 async function* generated(size: number, seed: string): AsyncIterable<Uint8Array> {
   const block = new Uint8Array(65_536);
-  for (let i = 0; i < block.length; i += 32) block.set(createHash('sha256').update(`${seed}:${i}`).digest(), i);
+  for (let i = 0; i < block.length; i += 32)
+    block.set(createHash('sha256').update(`${seed}:${i}`).digest(), i);
   let produced = 0;
   let piece = 1;
   while (produced < size) {
@@ -53,7 +54,16 @@ describeEachBackend('content store', (backend) => {
     expect(await content().stat(first.digest)).toEqual({ digest: first.digest, size: 1000 });
     expect(Buffer.from(await content().readAll(first.digest)).equals(data)).toBe(true);
     // the same bytes streamed are the same blob
-    expect((await content().put((async function* () { yield data.subarray(0, 10); yield data.subarray(10); })())).existed).toBe(true);
+    expect(
+      (
+        await content().put(
+          (async function* () {
+            yield data.subarray(0, 10);
+            yield data.subarray(10);
+          })(),
+        )
+      ).existed,
+    ).toBe(true);
   });
 
   it('streams a multi-MB blob in and out in 256 KiB chunks', async () => {
@@ -111,9 +121,14 @@ describeEachBackend('content store', (backend) => {
       read = true;
       yield data;
     }
-    expect(await content().put(untouched(), { expectedDigest: stored.digest })).toEqual({ ...stored, existed: true });
+    expect(await content().put(untouched(), { expectedDigest: stored.digest })).toEqual({
+      ...stored,
+      existed: true,
+    });
     expect(read).toBe(false);
-    await expect(content().put(untouched(), { expectedDigest: stored.digest, expectedSize: 1 })).rejects.toMatchObject({
+    await expect(
+      content().put(untouched(), { expectedDigest: stored.digest, expectedSize: 1 }),
+    ).rejects.toMatchObject({
       code: 'INTEGRITY',
     });
   });
@@ -126,7 +141,9 @@ describeEachBackend('content store', (backend) => {
     expect(streamedEmpty).toEqual({ ...empty, existed: true });
     const missing = sha256Digest('never stored');
     await expect(content().readAll(missing)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(content().get(missing)[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(content().get(missing)[Symbol.asyncIterator]().next()).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
     expect(await content().stat(missing)).toBeUndefined();
   });
 
@@ -153,7 +170,9 @@ describeEachBackend('content store', (backend) => {
     // again, outside a transaction: all there
     expect((await content().putMany(files.slice(0, 5))).every((r) => r.existed)).toBe(true);
     // a mismatch fails before anything is written
-    await expect(content().putMany([{ data: Buffer.from('x'), expectedDigest: sha256Digest('y') }])).rejects.toMatchObject({
+    await expect(
+      content().putMany([{ data: Buffer.from('x'), expectedDigest: sha256Digest('y') }]),
+    ).rejects.toMatchObject({
       code: 'INTEGRITY',
     });
   });

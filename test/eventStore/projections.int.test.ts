@@ -6,12 +6,13 @@ import {
   EventStore,
   newEventId,
   ProjectionRunner,
-  readCheckpoint,
   type RecordedEvent,
+  readCheckpoint,
 } from '../../src/eventStore/index.ts';
 import { describeEachBackend, uniq } from '../support/backends.ts';
 
-const ev = (n: number, type = 'Counted') => Array.from({ length: n }, (_, i) => ({ id: newEventId(), type, data: { i } }));
+const ev = (n: number, type = 'Counted') =>
+  Array.from({ length: n }, (_, i) => ({ id: newEventId(), type, data: { i } }));
 
 async function counts(db: Db, table: string, prefix: string): Promise<Record<string, number>> {
   const { rows } = await sql<{ stream: string; n: number }>`
@@ -20,7 +21,11 @@ async function counts(db: Db, table: string, prefix: string): Promise<Record<str
 }
 
 /** Counts applied events per stream, and records every applied event id (a repeat would violate the key). */
-function countingProjection(name: string, table: string, options: Partial<AsyncProjection> = {}): AsyncProjection {
+function countingProjection(
+  name: string,
+  table: string,
+  options: Partial<AsyncProjection> = {},
+): AsyncProjection {
   return {
     name,
     handles: ['Counted'],
@@ -93,7 +98,9 @@ describeEachBackend('event store: projections', (backend) => {
     const errors: unknown[] = [];
     await store().append(`${p}/a`, ev(10));
     await store().append(`${uniq('other')}`, ev(5));
-    const runner = store().projection(projection, { onError: (e) => errors.push(e), fallbackMs: 30_000 }).start();
+    const runner = store()
+      .projection(projection, { onError: (e) => errors.push(e), fallbackMs: 30_000 })
+      .start();
     await store().appendMulti([
       { stream: `${p}/a`, events: ev(5) },
       { stream: `${p}/b`, events: ev(4) },
@@ -109,11 +116,19 @@ describeEachBackend('event store: projections', (backend) => {
     const next = store().projection(projection, { fallbackMs: 30_000 }).start();
     const last = await store().append(`${p}/c`, ev(2));
     await next.waitFor(last.position);
-    expect(await counts(store().db, 'async_counts', p)).toEqual({ [`${p}/a`]: 15, [`${p}/b`]: 7, [`${p}/c`]: 2 });
+    expect(await counts(store().db, 'async_counts', p)).toEqual({
+      [`${p}/a`]: 15,
+      [`${p}/b`]: 7,
+      [`${p}/c`]: 2,
+    });
 
     // rebuild: reset hook + replay from zero gives the same read model
     await next.rebuild();
-    expect(await counts(store().db, 'async_counts', p)).toEqual({ [`${p}/a`]: 15, [`${p}/b`]: 7, [`${p}/c`]: 2 });
+    expect(await counts(store().db, 'async_counts', p)).toEqual({
+      [`${p}/a`]: 15,
+      [`${p}/b`]: 7,
+      [`${p}/c`]: 2,
+    });
     expect(next.position).toBeGreaterThanOrEqual(last.position);
     await next.stop();
   });
@@ -124,7 +139,10 @@ describeEachBackend('event store: projections', (backend) => {
     const projection = countingProjection(name, 'async_counts2', { streamPrefix: `${p}/` });
     const first = store().projection(projection, { standbyRetryMs: 50, fallbackMs: 30_000 }).start();
     await first.catchUp();
-    const second = new ProjectionRunner(backend(), projection, { standbyRetryMs: 50, fallbackMs: 30_000 }).start();
+    const second = new ProjectionRunner(backend(), projection, {
+      standbyRetryMs: 50,
+      fallbackMs: 30_000,
+    }).start();
     await new Promise((r) => setTimeout(r, 200));
     expect(first.active).toBe(true);
     expect(second.active).toBe(false);

@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
-import { EventStore, newEventId, Upcasters } from '../../src/eventStore/index.ts';
 import { openDatabase } from '../../src/db/openDatabase.ts';
+import { EventStore, newEventId, Upcasters } from '../../src/eventStore/index.ts';
 import { describeEachBackend, describePostgres, uniq } from '../support/backends.ts';
 
-const ev = (n: number, type = 'Thing') => Array.from({ length: n }, (_, i) => ({ id: newEventId(), type, data: { i } }));
+const ev = (n: number, type = 'Thing') =>
+  Array.from({ length: n }, (_, i) => ({ id: newEventId(), type, data: { i } }));
 
 describeEachBackend('event store: reads', (backend) => {
   const store = () => new EventStore(backend());
@@ -39,7 +40,15 @@ describeEachBackend('event store: reads', (backend) => {
     expect(new Set(positions).size).toBe(9);
 
     const mine = await store().readAll({ after: start, streamPrefix: `${p}/` });
-    expect(mine.map((e) => `${e.stream.slice(-1)}${e.type}`)).toEqual(['aA', 'aA', 'aA', 'bB', 'bB', 'aC', 'aC']);
+    expect(mine.map((e) => `${e.stream.slice(-1)}${e.type}`)).toEqual([
+      'aA',
+      'aA',
+      'aA',
+      'bB',
+      'bB',
+      'aC',
+      'aC',
+    ]);
     const typed = await store().readAll({ after: start, types: ['B', 'C'], streamPrefix: p });
     expect(typed.map((e) => e.type)).toEqual(['B', 'B', 'C', 'C']);
 
@@ -70,7 +79,9 @@ describeEachBackend('event store: reads', (backend) => {
     await new Promise((r) => setTimeout(r, 20));
     const r2 = await store().append(uniq('h'), ev(1));
     await store().waitForVisible(r2.position);
-    expect(await store().positionAt(new Date(r2.events[0]!.recordedAt.getTime() - 10))).toBeLessThan(r2.position);
+    expect(await store().positionAt(new Date(r2.events[0]!.recordedAt.getTime() - 10))).toBeLessThan(
+      r2.position,
+    );
     expect(await store().positionAt(r2.events[0]!.recordedAt)).toBe(r2.position);
     expect(await store().positionAt(new Date(0))).toBe(0);
     expect(await store().positionAt(before)).toBeLessThan(r1.position);
@@ -96,8 +107,14 @@ describeEachBackend('event store: reads', (backend) => {
 
   it('upcasts on every read path, chaining versions', async () => {
     const upcasters = new Upcasters()
-      .register('Renamed', 1, (data: { name: string }) => ({ first: data.name.split(' ')[0], last: data.name.split(' ')[1] }))
-      .register('Renamed', 2, (data: { first: string; last: string }) => ({ ...data, display: `${data.last}, ${data.first}` }));
+      .register('Renamed', 1, (data: { name: string }) => ({
+        first: data.name.split(' ')[0],
+        last: data.name.split(' ')[1],
+      }))
+      .register('Renamed', 2, (data: { first: string; last: string }) => ({
+        ...data,
+        display: `${data.last}, ${data.first}`,
+      }));
     const upcasting = new EventStore(backend(), { upcasters });
     const s = uniq('up');
     const start = await upcasting.head();
@@ -141,7 +158,9 @@ describePostgres('event store: visibility under concurrency', (backend) => {
     // the newer one is committed, but reading it now would let a checkpoint skip the older one
     expect(await store.readAll({ after: start })).toEqual([]);
     expect(await store.head()).toBeLessThan(older.position);
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from events where position = ${newer.position}`.execute(store.db);
+    const { rows } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from events where position = ${newer.position}`.execute(store.db);
     expect(rows[0]!.n).toBe(1); // plainly visible to SQL, just not yet safe
     await slow.commit().execute();
     await store.waitForVisible(newer.position); // other writers on the server may hold it back a moment

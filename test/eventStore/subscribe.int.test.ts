@@ -2,7 +2,8 @@ import { expect, it } from 'vitest';
 import { EventStore, newEventId, type RecordedEvent } from '../../src/eventStore/index.ts';
 import { describeEachBackend, uniq } from '../support/backends.ts';
 
-const ev = (n: number, type = 'Thing') => Array.from({ length: n }, (_, i) => ({ id: newEventId(), type, data: { i } }));
+const ev = (n: number, type = 'Thing') =>
+  Array.from({ length: n }, (_, i) => ({ id: newEventId(), type, data: { i } }));
 
 /** Collects `count` events from an iterator (leaving it open for more). */
 async function take(iterator: AsyncIterator<RecordedEvent>, count: number): Promise<RecordedEvent[]> {
@@ -30,7 +31,14 @@ describeEachBackend('event store: subscriptions', (backend) => {
     await store().append(`${p}/2`, ev(3));
     await store().append(`${p}/1`, ev(3));
     const followed = await live;
-    expect(followed.map((e) => `${e.stream.slice(-1)}:${e.version}`)).toEqual(['2:1', '2:2', '2:3', '1:6', '1:7', '1:8']);
+    expect(followed.map((e) => `${e.stream.slice(-1)}:${e.version}`)).toEqual([
+      '2:1',
+      '2:2',
+      '2:3',
+      '1:6',
+      '1:7',
+      '1:8',
+    ]);
     const all = [...caught, ...followed].map((e) => e.position);
     expect(all).toEqual([...all].sort((a, b) => a - b));
     expect(new Set(all).size).toBe(all.length);

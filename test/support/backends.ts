@@ -52,7 +52,10 @@ export interface TestDatabaseOptions {
 }
 
 /** A fresh database on `kind`, migrated unless `empty`. */
-export async function createTestDatabase(kind: Backend, options: TestDatabaseOptions = {}): Promise<TestBackend> {
+export async function createTestDatabase(
+  kind: Backend,
+  options: TestDatabaseOptions = {},
+): Promise<TestBackend> {
   if (kind === 'pglite') {
     const handle = options.empty
       ? await openDatabase({ dataDir: 'memory://' })
