@@ -17,11 +17,9 @@ export async function head(db: Db): Promise<number> {
  * that time". `recorded_at` is taken under the append lock, so it never decreases along positions.
  */
 export async function positionAt(db: Db, time: Date): Promise<number> {
-  const { rows } = await sql<{ position: number }>`
-    select position from events
-     where recorded_at <= ${time} and ${safelyVisible}
-     order by recorded_at desc, position desc
-     limit 1`.execute(db);
+  const { rows } = await sql<{ position: number }>`select strata_position_at(${time}) as position`.execute(
+    db,
+  );
   return Number(rows[0]?.position ?? 0);
 }
 

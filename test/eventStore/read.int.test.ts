@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/openDatabase.ts';
-import { EventStore, newEventId, Upcasters } from '../../src/eventStore/index.ts';
+import { appendToStream, EventStore, newEventId, Upcasters } from '../../src/eventStore/index.ts';
 import { describeEachBackend, describePostgres, uniq } from '../support/backends.ts';
 
 const ev = (n: number, type = 'Thing') =>
@@ -203,6 +203,35 @@ describePostgres('event store: visibility under concurrency', (backend) => {
     expect(results.filter((r) => !r.existed).length).toBe(1);
     expect(new Set(results.map((r) => r.position)).size).toBe(1);
     expect(await store.streamVersion(s)).toBe(2);
+  });
+
+  it('a statement cancelled while holding the append lock releases it (no leak into the pool)', async () => {
+    const store = new EventStore(backend());
+    const s = uniq('cancel');
+    const blocker = await store.db.startTransaction().execute();
+    await store.append(s, ev(1), { trx: blocker }); // s@1 uncommitted: a second s@1 waits on it
+    const error = await store.db
+      .connection()
+      .execute(async (conn) => {
+        await sql`set statement_timeout = 300`.execute(conn);
+        try {
+          // waits on the unique index while holding the append lock, then is cancelled
+          return await appendToStream(conn, s, ev(1), { expectedVersion: 0 });
+        } finally {
+          await sql`reset statement_timeout`.execute(conn);
+        }
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: '57014' }); // query_canceled
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from pg_locks where locktype = 'advisory' and classid = 1398035009`.execute(
+      store.db,
+    );
+    expect(rows[0]!.n).toBe(0);
+    // other appends are not blocked
+    await store.append(uniq('free'), ev(1));
+    await blocker.rollback().execute();
+    expect((await store.append(s, ev(1), { expectedVersion: 0 })).nextExpectedVersion).toBe(1);
   });
 
   it('a second handle on the same database sees the same store', async () => {
