@@ -1,0 +1,201 @@
+import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
+import { type CliContext, errLine } from './context.ts';
+import { DaemonError } from './errors.ts';
+import { shortId } from './format/table.ts';
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A container shell's prompt: `root@<12-char id>:/# ` (`~` for /root, as bash shows HOME). */
+export function shellPrompt(containerId: string, workingDir: string | undefined): string {
+  const dir = !workingDir ? '/' : workingDir === '/root' ? '~' : workingDir;
+  return `root@${shortId(containerId)}:${dir}# `;
+}
+
+/** `exit`, `exit 3`: what ends an attached shell (bash: without N, the last command's status). */
+export function parseExit(line: string): { code: number | undefined } | undefined {
+  const match = /^\s*exit(?:\s+(-?\d+))?\s*;?\s*$/.exec(line);
+  if (!match) return undefined;
+  return { code: match[1] === undefined ? undefined : ((Number(match[1]) % 256) + 256) % 256 };
+}
+
+/**
+ * Reads command lines from stdin as an attached shell does: with a prompt and line editing on a
+ * terminal, silently from a pipe. A line ending in `\` continues on the next (prompt `> `); blank
+ * lines are skipped; `exit [N]` or end of input (Ctrl-D) ends the loop with N or the last
+ * command's status, as bash does; Ctrl-C drops the line being typed. `run` sends each line to
+ * the server and returns its status, or undefined when the shell cannot go on.
+ */
+export async function shellLoop(
+  ctx: CliContext,
+  prompt: string,
+  run: (line: string) => Promise<number | undefined>,
+): Promise<{ exitCode: number; ended: 'exit' | 'eof' | 'gone' }> {
+  const tty = ctx.stdinIsTTY;
+  const rl = createInterface({
+    input: ctx.stdin,
+    ...(tty ? { output: ctx.out as unknown as Writable, terminal: true, prompt } : { terminal: false }),
+    historySize: tty ? 1000 : 0,
+  });
+  let pending = '';
+  const showPrompt = () => {
+    if (!tty) return;
+    rl.setPrompt(pending ? '> ' : prompt);
+    rl.prompt();
+  };
+  rl.on('SIGINT', () => {
+    pending = '';
+    ctx.out.write('^C\n');
+    rl.write(null, { ctrl: true, name: 'u' });
+    showPrompt();
+  });
+  let last = 0;
+  showPrompt();
+  try {
+    for await (const raw of rl) {
+      const text = pending + raw;
+      if (text.endsWith('\\')) {
+        pending = `${text.slice(0, -1)}`;
+        showPrompt();
+        continue;
+      }
+      pending = '';
+      if (text.trim() === '') {
+        showPrompt();
+        continue;
+      }
+      const exit = parseExit(text);
+      if (exit) return { exitCode: exit.code ?? last, ended: 'exit' };
+      const status = await run(text);
+      if (status === undefined) return { exitCode: last, ended: 'gone' };
+      last = status;
+      showPrompt();
+    }
+    if (tty) ctx.out.write('exit\n');
+    return { exitCode: last, ended: 'eof' };
+  } finally {
+    rl.close();
+  }
+}
+
+const execSelection = 'exitCode stdout stderr';
+
+export async function execLine(
+  ctx: CliContext,
+  container: string,
+  command: string,
+  session?: string,
+): Promise<ExecResult> {
+  return ctx.api.mutate<ExecResult>(
+    'exec',
+    {
+      container: { type: 'String!', value: container },
+      command: { type: 'String!', value: command },
+      ...(session ? { session: { type: 'ID', value: session } } : {}),
+    },
+    execSelection,
+  );
+}
+
+export function printOutput(ctx: CliContext, result: ExecResult): void {
+  if (result.stdout) ctx.out.write(result.stdout);
+  if (result.stderr) ctx.err.write(result.stderr);
+}
+
+/** Runs one line and prints its output; a refusal of the server is printed and is status 1 (or ends the shell when the container is gone or stopped). */
+async function runLine(
+  ctx: CliContext,
+  container: string,
+  command: string,
+  session?: string,
+): Promise<number | undefined> {
+  try {
+    const result = await execLine(ctx, container, command, session);
+    printOutput(ctx, result);
+    return result.exitCode;
+  } catch (error) {
+    if (!(error instanceof DaemonError)) throw error;
+    errLine(ctx, error.display);
+    if (error.code === 'NOT_FOUND' || /is not running|has ended|is paused/.test(error.message))
+      return undefined;
+    return 1;
+  }
+}
+
+export async function startSession(ctx: CliContext, container: string): Promise<string> {
+  return (
+    await ctx.api.mutate<{ id: string }>(
+      'startSession',
+      { container: { type: 'String!', value: container } },
+      'id',
+    )
+  ).id;
+}
+
+export async function endSession(ctx: CliContext, session: string, exitCode: number): Promise<void> {
+  await ctx.api.mutate(
+    'endSession',
+    { session: { type: 'ID!', value: session }, exitCode: { type: 'Int', value: exitCode } },
+    'id',
+  );
+}
+
+/**
+ * `run -it` / `start -ai`: a session is the container's main shell. Each line is one step of it;
+ * `exit [N]` or Ctrl-D ends it, and the container stops with that status, as in Docker. Returns
+ * the status (the CLI exits with it).
+ */
+export async function attachSession(
+  ctx: CliContext,
+  container: { containerId: string; workingDir?: string | undefined },
+): Promise<number> {
+  const session = await startSession(ctx, container.containerId);
+  const { exitCode, ended } = await shellLoop(
+    ctx,
+    shellPrompt(container.containerId, container.workingDir),
+    (line) => runLine(ctx, container.containerId, line, session),
+  );
+  if (ended === 'gone') {
+    // The container was stopped or removed under the shell (docker stop from elsewhere): its status is the container's.
+    try {
+      await endSession(ctx, session, exitCode);
+    } catch {}
+    return 137;
+  }
+  await endSession(ctx, session, exitCode);
+  return exitCode;
+}
+
+/** One command as the container's whole life (`run IMAGE CMD…`): a session of one step, then the container stops with its status. */
+export async function runOnce(ctx: CliContext, containerId: string, command: string): Promise<number> {
+  const session = await startSession(ctx, containerId);
+  let status: number;
+  try {
+    const result = await execLine(ctx, containerId, command, session);
+    printOutput(ctx, result);
+    status = result.exitCode;
+  } catch (error) {
+    if (!(error instanceof DaemonError)) throw error;
+    errLine(ctx, error.display);
+    status = 126;
+  }
+  await endSession(ctx, session, status);
+  return status;
+}
+
+/** `exec -it CONTAINER bash`: a shell whose lines each run as their own exec; `exit` leaves the container running. */
+export async function execShell(
+  ctx: CliContext,
+  container: { containerId: string; workingDir?: string | undefined },
+): Promise<number> {
+  const { exitCode } = await shellLoop(
+    ctx,
+    shellPrompt(container.containerId, container.workingDir),
+    (line) => runLine(ctx, container.containerId, line),
+  );
+  return exitCode;
+}
