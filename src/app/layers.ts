@@ -9,7 +9,7 @@ import { teeStream } from './teeStream.ts';
 
 /** Files up to this size are stored in batches; larger ones stream in chunks on their own. */
 const smallFile = 256 * 1024;
-const batchLimit = 8 * 1024 * 1024;
+const batchLimit = 4 * 1024 * 1024;
 
 /**
  * Reads a layer blob as a stream: every regular file's content goes to the content store, and the
