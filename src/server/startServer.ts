@@ -5,6 +5,7 @@ import type { AppServices } from '../app/services.ts';
 import type { StrataConfig } from '../config.ts';
 import { StrataError } from '../domain/errors.ts';
 import { createStrataYoga, graphqlPath, type StrataYoga } from '../graphql/yoga.ts';
+import { isReplayPath, serveReplay } from '../web/serveReplay.ts';
 import { Authenticator, assertSafeBinding } from './auth.ts';
 import { strataVersion } from './info.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -59,6 +60,8 @@ export async function startServer(config: StrataConfig, deps: ServerDeps): Promi
     }
     inflight.set(res, { streaming: /text\/event-stream/.test(req.headers.accept ?? '') });
     res.on('close', () => inflight.delete(res));
+    // The replay page (src/web, docs/replay.md): static files at /replay; everything else is Yoga's.
+    if (isReplayPath(req.url)) return void serveReplay(req, res);
     yoga.requestListener(req, res);
   });
   const sockets = attachWebSockets({
