@@ -36,7 +36,10 @@ async function load(url: string, query: string, variables: Record<string, unknow
 }
 
 async function bareYoga(): Promise<{ url: string; server: Server }> {
-  const yoga = createYoga({ schema: createSchema({ typeDefs: 'type Query { ok: Boolean }' }), logging: false });
+  const yoga = createYoga({
+    schema: createSchema({ typeDefs: 'type Query { ok: Boolean }' }),
+    logging: false,
+  });
   const server = createServer(yoga);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, server };
@@ -47,7 +50,14 @@ export async function runGraphqlBench(): Promise<void> {
   const bare = await bareYoga();
   const baseline = await load(bare.url, '{ __typename }');
   bare.server.close();
-  rows.push({ backend: '-', query: 'bare yoga { __typename }', 'req/s': baseline.rps, 'p99 ms': baseline.p99, errors: baseline.errors, 'vs bare': '1.00' });
+  rows.push({
+    backend: '-',
+    query: 'bare yoga { __typename }',
+    'req/s': baseline.rps,
+    'p99 ms': baseline.p99,
+    errors: baseline.errors,
+    'vs bare': '1.00',
+  });
   for (const kind of ['postgres', 'pglite'] as const) {
     const strata = await benchStrata(kind);
     try {
@@ -55,18 +65,57 @@ export async function runGraphqlBench(): Promise<void> {
       for (let i = 0; i < 60; i++) await createContainerFrom(strata, { image: 'bench:1', name: `c${i}` });
       await writeFile(strata, 'c0', { path: '/root/file.txt', content: 'version 0\n' });
       const old = await head(strata.db);
-      for (let i = 1; i < 200; i++) await writeFile(strata, 'c0', { path: '/root/file.txt', content: `version ${i}\n` });
-      const config: StrataConfig = { host: '127.0.0.1', port: 0, tokens: [], graphiql: false, limits: defaultLimits, shutdownGraceMs: 1000, logLevel: 'silent', database: { url: undefined, dataDir: 'memory://', poolSize: 10 } };
-      const server = await startServer(config, { app: { ...strata, notifications: strata.database.notifications }, backend: kind, log: createMemoryLogger() });
+      for (let i = 1; i < 200; i++)
+        await writeFile(strata, 'c0', { path: '/root/file.txt', content: `version ${i}\n` });
+      const config: StrataConfig = {
+        host: '127.0.0.1',
+        port: 0,
+        tokens: [],
+        graphiql: false,
+        limits: defaultLimits,
+        shutdownGraceMs: 1000,
+        logLevel: 'silent',
+        database: { url: undefined, dataDir: 'memory://', poolSize: 10 },
+      };
+      const server = await startServer(config, {
+        app: { ...strata, notifications: strata.database.notifications },
+        backend: kind,
+        log: createMemoryLogger(),
+      });
       try {
-        const fileQuery = 'query($at: Position) { container(ref: "c0", asOf: $at) { file(path: "/root/file.txt") { content size } } }';
+        const fileQuery =
+          'query($at: Position) { container(ref: "c0", asOf: $at) { file(path: "/root/file.txt") { content size } } }';
         const now = await load(server.url, fileQuery);
         const past = await load(server.url, fileQuery, { at: old });
-        const page = await load(server.url, '{ containers(all: true, first: 50) { edges { node { name state image { repoTags size } } } } }');
+        const page = await load(
+          server.url,
+          '{ containers(all: true, first: 50) { edges { node { name state image { repoTags size } } } } }',
+        );
         const ratio = (x: number) => (x / baseline.rps).toFixed(2);
-        rows.push({ backend: kind, query: 'one file of a container', 'req/s': now.rps, 'p99 ms': now.p99, errors: now.errors, 'vs bare': ratio(now.rps) });
-        rows.push({ backend: kind, query: 'same file asOf an old position', 'req/s': past.rps, 'p99 ms': past.p99, errors: past.errors, 'vs bare': ratio(past.rps) });
-        rows.push({ backend: kind, query: '50 containers with images', 'req/s': page.rps, 'p99 ms': page.p99, errors: page.errors, 'vs bare': ratio(page.rps) });
+        rows.push({
+          backend: kind,
+          query: 'one file of a container',
+          'req/s': now.rps,
+          'p99 ms': now.p99,
+          errors: now.errors,
+          'vs bare': ratio(now.rps),
+        });
+        rows.push({
+          backend: kind,
+          query: 'same file asOf an old position',
+          'req/s': past.rps,
+          'p99 ms': past.p99,
+          errors: past.errors,
+          'vs bare': ratio(past.rps),
+        });
+        rows.push({
+          backend: kind,
+          query: '50 containers with images',
+          'req/s': page.rps,
+          'p99 ms': page.p99,
+          errors: page.errors,
+          'vs bare': ratio(page.rps),
+        });
       } finally {
         await server.close();
       }
@@ -74,7 +123,10 @@ export async function runGraphqlBench(): Promise<void> {
       await strata.close();
     }
   }
-  printTable(`GraphQL over HTTP, 64 connections, ${seconds}s each (asOf/current ratio: compare the two file rows)`, rows);
+  printTable(
+    `GraphQL over HTTP, 64 connections, ${seconds}s each (asOf/current ratio: compare the two file rows)`,
+    rows,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runGraphqlBench();

@@ -28,7 +28,8 @@ function deepLayers(): TarEntrySpec[][] {
   const layers: TarEntrySpec[][] = [];
   for (let i = 0; i < layerCount; i++) {
     const entries: TarEntrySpec[] = [dir(`d${i % 16}`), dir(`d${i % 16}/l${i}`)];
-    for (let j = 0; j < filesPerLayer; j++) entries.push(file(`d${i % 16}/l${i}/f${j}`, `layer ${i} file ${j}`));
+    for (let j = 0; j < filesPerLayer; j++)
+      entries.push(file(`d${i % 16}/l${i}/f${j}`, `layer ${i} file ${j}`));
     entries.push(file('etc/shared', `version ${i}`));
     if (i % 10 === 9) entries.push(whiteout(`d${(i - 1) % 16}/l${i - 1}/f0`));
     layers.push(entries);
@@ -36,7 +37,11 @@ function deepLayers(): TarEntrySpec[][] {
   return layers;
 }
 
-const flatLayer = (): TarEntrySpec[][] => [deepLayers().flat().filter((e) => !e.name.includes('.wh.'))];
+const flatLayer = (): TarEntrySpec[][] => [
+  deepLayers()
+    .flat()
+    .filter((e) => !e.name.includes('.wh.')),
+];
 
 async function viewOf(strata: Strata, tag: string) {
   const image = (await findImage(strata.db, tag))!;
@@ -46,7 +51,10 @@ async function viewOf(strata: Strata, tag: string) {
 async function measureViews(strata: Strata, tag: string) {
   const view = await viewOf(strata, tag);
   const layerDir = (l: number) => `/d${l % 16}/l${l}`;
-  const paths = Array.from({ length: 2000 }, (_, k) => `${layerDir((k * 7) % layerCount)}/f${1 + ((k * 13) % (filesPerLayer - 1))}`);
+  const paths = Array.from(
+    { length: 2000 },
+    (_, k) => `${layerDir((k * 7) % layerCount)}/f${1 + ((k * 13) % (filesPerLayer - 1))}`,
+  );
   const lookups = percentiles(await timeEach(paths.length, (i) => view.lookup(paths[i]!)));
   const listings = percentiles(await timeEach(200, (i) => view.list(layerDir((i * 5) % layerCount))));
   const start = performance.now();
@@ -71,7 +79,17 @@ async function deepImageBench(kind: 'pglite' | 'postgres') {
     const deep = await measureViews(strata, 'deep:128');
     const flat = await measureViews(strata, 'flat:1');
     return [
-      { backend: kind, image: '1 layer', files: flat.total, 'lookup p50 ms': flat.lookups.p50, 'lookup p99 ms': flat.lookups.p99, 'list p50 ms': flat.listings.p50, 'full listing ms': flat.fullMs, ratio: '1.00', 'import ms': 0 },
+      {
+        backend: kind,
+        image: '1 layer',
+        files: flat.total,
+        'lookup p50 ms': flat.lookups.p50,
+        'lookup p99 ms': flat.lookups.p99,
+        'list p50 ms': flat.listings.p50,
+        'full listing ms': flat.fullMs,
+        ratio: '1.00',
+        'import ms': 0,
+      },
       {
         backend: kind,
         image: `${layerCount} layers`,
@@ -95,7 +113,9 @@ async function fillTo(strata: Strata, target: number) {
   let n = current;
   while (current < target) {
     const events = Array.from({ length: batch }, (_, i) => ({ type: 'BenchFiller', data: { i } }));
-    const result = await appendMulti(strata.db, [{ stream: `bench-filler-${n++}`, events, expectedVersion: 'no_stream' }]);
+    const result = await appendMulti(strata.db, [
+      { stream: `bench-filler-${n++}`, events, expectedVersion: 'no_stream' },
+    ]);
     current = result.position;
   }
 }
@@ -116,24 +136,48 @@ async function timeTravelBench(kind: 'pglite' | 'postgres', sizes: number[]) {
     const rows = [];
     for (const size of sizes) {
       await fillTo(strata, size);
-      const now = new FileView(strata.db, image.top_chain_id, { containerId: container.container_id, asOf: undefined });
-      const past = new FileView(strata.db, image.top_chain_id, { containerId: container.container_id, asOf: oldPosition });
+      const now = new FileView(strata.db, image.top_chain_id, {
+        containerId: container.container_id,
+        asOf: undefined,
+      });
+      const past = new FileView(strata.db, image.top_chain_id, {
+        containerId: container.container_id,
+        asOf: oldPosition,
+      });
       await timeEach(300, (i) => past.lookup(`/data/file${i % 20}`));
       const current = percentiles(await timeEach(1000, (i) => now.lookup(`/data/file${i % 20}`)));
       const asOf = percentiles(await timeEach(1000, (i) => past.lookup(`/data/file${i % 20}`)));
-      rows.push({ backend: kind, events: await head(strata.db), 'current p50 ms': current.p50, 'as-of p50 ms': asOf.p50, 'as-of p99 ms': asOf.p99, 'as-of / current': (asOf.mean / current.mean).toFixed(2) });
+      rows.push({
+        backend: kind,
+        events: await head(strata.db),
+        'current p50 ms': current.p50,
+        'as-of p50 ms': asOf.p50,
+        'as-of p99 ms': asOf.p99,
+        'as-of / current': (asOf.mean / current.mean).toFixed(2),
+      });
     }
     const base = rows[0]!;
-    return rows.map((r) => ({ ...r, 'vs smallest history': (Number(r['as-of p50 ms']) / Number(base['as-of p50 ms'])).toFixed(2) }));
+    return rows.map((r) => ({
+      ...r,
+      'vs smallest history': (Number(r['as-of p50 ms']) / Number(base['as-of p50 ms'])).toFixed(2),
+    }));
   } finally {
     await strata.close();
   }
 }
 
 export async function runViewsBench(): Promise<void> {
-  const deep = process.env.BENCH_SKIP_DEEP ? [] : [...(await deepImageBench("pglite")), ...(await deepImageBench("postgres"))];
-  printTable(`Merged views: ${layerCount}-layer image vs the same files in 1 layer (ratio = mean lookup time / 1-layer)`, deep);
-  const travel = [...(await timeTravelBench('postgres', [10_000, 1_000_000])), ...(await timeTravelBench('pglite', [10_000, 100_000]))];
+  const deep = process.env.BENCH_SKIP_DEEP
+    ? []
+    : [...(await deepImageBench('pglite')), ...(await deepImageBench('postgres'))];
+  printTable(
+    `Merged views: ${layerCount}-layer image vs the same files in 1 layer (ratio = mean lookup time / 1-layer)`,
+    deep,
+  );
+  const travel = [
+    ...(await timeTravelBench('postgres', [10_000, 1_000_000])),
+    ...(await timeTravelBench('pglite', [10_000, 100_000])),
+  ];
   printTable('Time travel: a container file as of an old position, by history length', travel);
 }
 

@@ -56,7 +56,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('diff_id', 'text', (c: any) => c.notNull())
     .addPrimaryKeyConstraint('chain_files_pk', ['chain_id', 'sort_key'])
     .execute();
-  await db.schema.createIndex('chain_files_parent').on('chain_files').columns(['chain_id', 'parent', 'name']).execute();
+  await db.schema
+    .createIndex('chain_files_parent')
+    .on('chain_files')
+    .columns(['chain_id', 'parent', 'name'])
+    .execute();
 
   await db.schema
     .createTable('images')
@@ -86,8 +90,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('valid_to', 'bigint')
     .addPrimaryKeyConstraint('image_tags_pk', ['reference', 'valid_from'])
     .execute();
-  await sql`create unique index image_tags_current on image_tags (reference) where valid_to is null`.execute(db);
-  await db.schema.createIndex('image_tags_image').on('image_tags').columns(['image_id', 'valid_from']).execute();
+  await sql`create unique index image_tags_current on image_tags (reference) where valid_to is null`.execute(
+    db,
+  );
+  await db.schema
+    .createIndex('image_tags_image')
+    .on('image_tags')
+    .columns(['image_id', 'valid_from'])
+    .execute();
 
   await db.schema
     .createTable('containers')
@@ -106,7 +116,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('valid_to', 'bigint')
     .addPrimaryKeyConstraint('containers_pk', ['container_id', 'valid_from'])
     .execute();
-  await sql`create unique index containers_current on containers (container_id) where valid_to is null`.execute(db);
+  await sql`create unique index containers_current on containers (container_id) where valid_to is null`.execute(
+    db,
+  );
   await sql`create index containers_current_name on containers (name) where valid_to is null`.execute(db);
   await db.schema.createIndex('containers_name').on('containers').columns(['name', 'valid_from']).execute();
 
@@ -122,8 +134,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('valid_to', 'bigint')
     .addPrimaryKeyConstraint('container_upper_pk', ['container_id', 'sort_key', 'kind', 'valid_from'])
     .execute();
-  await sql`create index container_upper_current on container_upper (container_id, sort_key) where valid_to is null`.execute(db);
-  await sql`create index container_upper_current_parent on container_upper (container_id, parent) where valid_to is null`.execute(db);
+  await sql`create index container_upper_current on container_upper (container_id, sort_key) where valid_to is null`.execute(
+    db,
+  );
+  await sql`create index container_upper_current_parent on container_upper (container_id, parent) where valid_to is null`.execute(
+    db,
+  );
   await db.schema
     .createIndex('container_upper_parent')
     .on('container_upper')
@@ -132,7 +148,15 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['container_upper', 'containers', 'image_tags', 'images', 'chain_files', 'layer_entries', 'layers']) {
+  for (const table of [
+    'container_upper',
+    'containers',
+    'image_tags',
+    'images',
+    'chain_files',
+    'layer_entries',
+    'layers',
+  ]) {
     await db.schema.dropTable(table).ifExists().execute();
   }
 }

@@ -13,7 +13,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('ended_position', 'bigint')
     .addColumn('exit_code', 'integer')
     .execute();
-  await db.schema.createIndex('sessions_container').on('sessions').columns(['container_id', 'started_position']).execute();
+  await db.schema
+    .createIndex('sessions_container')
+    .on('sessions')
+    .columns(['container_id', 'started_position'])
+    .execute();
   await db.schema
     .createTable('session_steps')
     .addColumn('session_id', 'text', (c) => c.notNull())

@@ -11,7 +11,13 @@ export async function benchStrata(kind: 'pglite' | 'postgres'): Promise<Strata> 
   if (kind === 'pglite') {
     const database = await openDatabase({ dataDir: 'memory://' });
     await migrateToLatest(database.db);
-    return { database, db: database.db, ...bindStores(database), now: () => new Date().toISOString(), close: () => database.close() };
+    return {
+      database,
+      db: database.db,
+      ...bindStores(database),
+      now: () => new Date().toISOString(),
+      close: () => database.close(),
+    };
   }
   const name = `strata_bench_${randomBytes(5).toString('hex')}`;
   await admin(`create database ${name}`);

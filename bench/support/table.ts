@@ -11,7 +11,11 @@ export function printTable(title: string, rows: Record<string, string | number>[
 }
 
 const formatCell = (value: string | number | undefined): string =>
-  typeof value === 'number' ? (Number.isInteger(value) ? value.toLocaleString('en-US') : value.toFixed(2)) : (value ?? '');
+  typeof value === 'number'
+    ? Number.isInteger(value)
+      ? value.toLocaleString('en-US')
+      : value.toFixed(2)
+    : (value ?? '');
 
 /** Median and p99 of samples (ms). */
 export function percentiles(samples: number[]): { p50: number; p99: number; mean: number } {

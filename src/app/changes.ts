@@ -1,9 +1,9 @@
-import { layerChanges, type Change } from '../domain/container/changes.ts';
+import type { Db } from '../db/database.ts';
+import { type Change, layerChanges } from '../domain/container/changes.ts';
 import type { UpperEntry, WritableLayer } from '../domain/container/writableLayer.ts';
 import type { FsNode } from '../domain/fs/node.ts';
-import type { Db } from '../db/database.ts';
-import { FileView } from '../projections/fileView.ts';
 import { rowToNode } from '../projections/fileRows.ts';
+import { FileView } from '../projections/fileView.ts';
 import type { ContainerRow } from '../projections/queries/containers.ts';
 import { imagesEverByIds } from '../projections/queries/images.ts';
 import { validAt } from '../projections/validAt.ts';
@@ -22,7 +22,11 @@ export async function writableLayerAt(db: Db, containerId: string, asOf?: number
   const opaque = new Set<string>();
   for (const row of rows) {
     if (row.kind === 'opaque') opaque.add(row.path);
-    else entries.set(row.path, row.kind === 'node' ? { kind: 'node', node: rowToNode(row) } : { kind: 'whiteout' });
+    else
+      entries.set(
+        row.path,
+        row.kind === 'node' ? { kind: 'node', node: rowToNode(row) } : { kind: 'whiteout' },
+      );
   }
   return { entries, opaque };
 }

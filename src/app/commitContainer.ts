@@ -29,7 +29,11 @@ export interface CommitInput {
  * the DiffID (or an `empty_layer` history entry) to the base image's. Layer, image and tag are
  * appended together.
  */
-export async function commitContainer(app: AppContext, input: CommitInput, metadata: CommandMetadata = commandMetadata()) {
+export async function commitContainer(
+  app: AppContext,
+  input: CommitInput,
+  metadata: CommandMetadata = commandMetadata(),
+) {
   const row = await resolveContainer(app, input.container);
   const { state } = await loadContainer(app, row.container_id);
   const base = (await imagesEverByIds(app.db, [row.image_id])).get(row.image_id);
@@ -41,7 +45,9 @@ export async function commitContainer(app: AppContext, input: CommitInput, metad
   let diffId: Digest | null = null;
   if (entries.length > 0) {
     const written = writeLayer(entries, { getContent: (digest) => app.blobs.get(digest) });
-    const data = await storeLayer(app.blobs, written.stream, { mediaType: 'application/vnd.oci.image.layer.v1.tar' });
+    const data = await storeLayer(app.blobs, written.stream, {
+      mediaType: 'application/vnd.oci.image.layer.v1.tar',
+    });
     const { digest: _sameAsDiffId, compressedSize: _size, ...layer } = data;
     diffId = layer.diffId;
     const layerState = await loadStream(app.log, layerStream(diffId), evolveLayer, initialLayerState);
@@ -60,9 +66,15 @@ export async function commitContainer(app: AppContext, input: CommitInput, metad
   await app.blobs.put(new TextEncoder().encode(json));
   const image = await loadImage(app, imageId);
   loaded.set(imageStream(imageId), image);
-  const imageEvents = decideImage({ type: 'CreateImage', data: { config: json, parent: row.image_id as Digest, source: 'commit' } }, image.state);
+  const imageEvents = decideImage(
+    { type: 'CreateImage', data: { config: json, parent: row.image_id as Digest, source: 'commit' } },
+    image.state,
+  );
   const tagging = input.reference
-    ? await decideTag(app, imageId, input.reference, { ...image, state: imageEvents.reduce(evolveImage, image.state) })
+    ? await decideTag(app, imageId, input.reference, {
+        ...image,
+        state: imageEvents.reduce(evolveImage, image.state),
+      })
     : undefined;
   for (const [stream, s] of tagging?.loaded ?? []) if (!loaded.has(stream)) loaded.set(stream, s);
   const decisions = mergeStreamEvents<{ type: string; data: unknown }>(

@@ -13,7 +13,9 @@ import type { AppContext } from './context.ts';
 import type { CommandMetadata } from './ports.ts';
 import { withPrefetch } from './prefetch.ts';
 
-export type Lower = Pick<ContainerFsCommand['data'], 'lower'> & { lowerChildren: (dir: string) => readonly FsNode[] };
+export type Lower = Pick<ContainerFsCommand['data'], 'lower'> & {
+  lowerChildren: (dir: string) => readonly FsNode[];
+};
 
 /** A container addressed by a filesystem command: its row and its merged and image views. */
 export interface ContainerTarget {
@@ -45,16 +47,26 @@ export async function resolveInContainer(target: ContainerTarget, path: string, 
  * Decides a filesystem command against a container state, feeding the decider the image's nodes
  * it asks for (fetched in batches from the image's merged view). Appends nothing.
  */
-export function decideFs(target: ContainerTarget, state: ContainerState, command: (lower: Lower) => ContainerFsCommand): Promise<ContainerEvent[]> {
+export function decideFs(
+  target: ContainerTarget,
+  state: ContainerState,
+  command: (lower: Lower) => ContainerFsCommand,
+): Promise<ContainerEvent[]> {
   return withPrefetch(
     async (keys: string[]) => {
       const result = new Map<string, FsNode | FsNode[] | undefined>();
-      const nodes = await lookupMany(target.imageView, keys.filter((k) => k.startsWith('n')).map((k) => k.slice(1)));
+      const nodes = await lookupMany(
+        target.imageView,
+        keys.filter((k) => k.startsWith('n')).map((k) => k.slice(1)),
+      );
       for (const [path, node] of nodes) result.set(`n${path}`, node);
       for (const key of keys.filter((k) => k.startsWith('c'))) {
         const dir = key.slice(1);
         const entry = await target.imageView.lookup(dir);
-        result.set(key, entry?.node.type === 'dir' ? (await target.imageView.list(dir)).map((e) => e.node) : []);
+        result.set(
+          key,
+          entry?.node.type === 'dir' ? (await target.imageView.list(dir)).map((e) => e.node) : [],
+        );
       }
       return result;
     },
@@ -79,11 +91,16 @@ export async function decideFsCommand(
   const { state, expectedVersion } = await loadContainer(app, target.row.container_id);
   const events = await decideFs(target, state, build);
   if (events.length === 0) return { events, position: undefined };
-  const { position } = await app.log.append([{ stream: containerStream(target.row.container_id), events, expectedVersion }], metadata);
+  const { position } = await app.log.append(
+    [{ stream: containerStream(target.row.container_id), events, expectedVersion }],
+    metadata,
+  );
   return { events, position };
 }
 
 async function lookupMany(view: FileView, paths: string[]): Promise<Map<string, FsNode | undefined>> {
-  const entries = await Promise.all(paths.map(async (path) => [path, (await view.lookup(path))?.node] as const));
+  const entries = await Promise.all(
+    paths.map(async (path) => [path, (await view.lookup(path))?.node] as const),
+  );
   return new Map(entries);
 }

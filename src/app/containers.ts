@@ -5,7 +5,7 @@ import { noSuchContainer } from '../domain/container/guards.ts';
 import { killedExitCode } from '../domain/container/lifecycle.ts';
 import { evolveContainerName, initialContainerNameState } from '../domain/container/names/state.ts';
 import { createContainer, removeContainer } from '../domain/container/operations.ts';
-import { evolveContainer, initialContainerState, type ContainerState } from '../domain/container/state.ts';
+import { type ContainerState, evolveContainer, initialContainerState } from '../domain/container/state.ts';
 import { notFoundError } from '../domain/errors.ts';
 import { containerNameStream, containerStream } from '../domain/streams.ts';
 import { findContainer } from '../projections/queries/containers.ts';
@@ -35,12 +35,24 @@ export async function createContainerFrom(
   if (!image) throw notFoundError(`No such image: ${input.image}`, { image: input.image });
   const containerId = randomBytes(32).toString('hex');
   const name = input.name?.replace(/^\//, '') ?? (await unusedName(app));
-  const nameStream = await loadStream(app.log, containerNameStream(name), evolveContainerName, initialContainerNameState);
+  const nameStream = await loadStream(
+    app.log,
+    containerNameStream(name),
+    evolveContainerName,
+    initialContainerNameState,
+  );
   const cmd = input.cmd?.length ? input.cmd : defaultCmd(image.config);
   const decisions = createContainer(
     {
       type: 'CreateContainer',
-      data: { containerId, now: app.now(), name, imageId: image.image_id as `sha256:${string}`, imageReference: input.image, cmd },
+      data: {
+        containerId,
+        now: app.now(),
+        name,
+        imageId: image.image_id as `sha256:${string}`,
+        imageReference: input.image,
+        cmd,
+      },
     },
     { container: initialContainerState(), name: nameStream.state },
   );
@@ -77,21 +89,36 @@ export async function changeContainerState(
             ? { type: 'PauseContainer', data: base }
             : { type: 'UnpauseContainer', data: base };
   const events = decideContainer(command, state);
-  if (events.length > 0) await app.log.append([{ stream: containerStream(row.container_id), events, expectedVersion }], metadata);
+  if (events.length > 0)
+    await app.log.append([{ stream: containerStream(row.container_id), events, expectedVersion }], metadata);
   return row.container_id;
 }
 
 /** `docker rm [-f]`: the writable layer goes with the container; its name is free again. */
-export async function removeContainerByRef(app: AppContext, ref: string, force: boolean, metadata: CommandMetadata = commandMetadata()) {
+export async function removeContainerByRef(
+  app: AppContext,
+  ref: string,
+  force: boolean,
+  metadata: CommandMetadata = commandMetadata(),
+) {
   const row = await resolveContainer(app, ref);
   const { state, expectedVersion } = await loadContainer(app, row.container_id);
-  const nameStream = await loadStream(app.log, containerNameStream(row.name), evolveContainerName, initialContainerNameState);
-  const decisions = removeContainer({ type: 'RemoveContainer', data: { containerId: row.container_id, now: app.now(), force } }, state);
+  const nameStream = await loadStream(
+    app.log,
+    containerNameStream(row.name),
+    evolveContainerName,
+    initialContainerNameState,
+  );
+  const decisions = removeContainer(
+    { type: 'RemoveContainer', data: { containerId: row.container_id, now: app.now(), force } },
+    state,
+  );
   await app.log.append(
     decisions.map((d) => ({
       stream: d.stream,
       events: d.events,
-      expectedVersion: d.stream === containerStream(row.container_id) ? expectedVersion : nameStream.expectedVersion,
+      expectedVersion:
+        d.stream === containerStream(row.container_id) ? expectedVersion : nameStream.expectedVersion,
     })),
     metadata,
   );

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { ContainerFsCommand } from '../domain/container/commands.ts';
+import type { ContainerEvent } from '../domain/container/events.ts';
 import { assertExecAllowed } from '../domain/container/guards.ts';
 import { evolveContainer } from '../domain/container/state.ts';
-import type { ContainerEvent } from '../domain/container/events.ts';
 import type { Digest } from '../domain/digest.ts';
 import { conflictError } from '../domain/errors.ts';
 import { decideSession } from '../domain/session/decide.ts';
-import { type StepChange, inlineOutputLimit, sessionStream } from '../domain/session/events.ts';
+import { inlineOutputLimit, type StepChange, sessionStream } from '../domain/session/events.ts';
 import { initialSessionState } from '../domain/session/state.ts';
 import { containerStream } from '../domain/streams.ts';
 import { type ExecOptions, type FsOperation, runCommand } from '../exec/index.ts';
+import { imagesEverByIds } from '../projections/queries/images.ts';
 import { type ContainerTarget, decideFs, type Lower, targetContainer } from './containerFs.ts';
 import { loadContainer } from './containers.ts';
 import { type AppContext, commandMetadata } from './context.ts';
-import { imagesEverByIds } from '../projections/queries/images.ts';
 import type { AppendWrite } from './ports.ts';
 import { loadSession } from './sessions.ts';
 
@@ -51,7 +51,8 @@ export async function execInContainer(
     throw conflictError(`session ${options.sessionId} does not belong to container ${ref}`);
   }
   const image = (await imagesEverByIds(app.db, [target.row.image_id])).get(target.row.image_id);
-  const runConfig = (image?.config as { config?: { Env?: string[]; WorkingDir?: string } } | undefined)?.config;
+  const runConfig = (image?.config as { config?: { Env?: string[]; WorkingDir?: string } } | undefined)
+    ?.config;
   const result = await runCommand(
     {
       lookup: async (path) => (await target.view.lookup(path))?.node ?? null,
@@ -78,7 +79,10 @@ export async function execInContainer(
   for (const operation of result.operations) {
     const decided = await decideOperation(app, target, state, operation);
     for (const event of decided) {
-      const path = event.type === 'ContainerPathWritten' || event.type === 'ContainerPathRemoved' ? event.data.path : undefined;
+      const path =
+        event.type === 'ContainerPathWritten' || event.type === 'ContainerPathRemoved'
+          ? event.data.path
+          : undefined;
       if (path) await existedBefore(path);
       state = evolveContainer(state, event);
     }
@@ -93,9 +97,18 @@ export async function execInContainer(
   let sessionState = session?.state ?? initialSessionState();
   const sessionEvents = [];
   if (!session) {
-    const started = decideSession({ type: 'StartSession', data: { sessionId, containerId, interactive: false, now } }, sessionState);
+    const started = decideSession(
+      { type: 'StartSession', data: { sessionId, containerId, interactive: false, now } },
+      sessionState,
+    );
     sessionEvents.push(...started);
-    sessionState = started.reduce((s, e) => (e.type === 'SessionStarted' ? { status: 'open', sessionId, containerId, interactive: false, steps: 0, exitCode: undefined } : s), sessionState);
+    sessionState = started.reduce(
+      (s, e) =>
+        e.type === 'SessionStarted'
+          ? { status: 'open', sessionId, containerId, interactive: false, steps: 0, exitCode: undefined }
+          : s,
+      sessionState,
+    );
   }
   const step = decideSession(
     {
@@ -115,12 +128,23 @@ export async function execInContainer(
     sessionState,
   );
   sessionEvents.push(...step);
-  if (!session) sessionEvents.push({ type: 'SessionEnded' as const, data: { exitCode: result.exitCode, endedAt: now } });
+  if (!session)
+    sessionEvents.push({ type: 'SessionEnded' as const, data: { exitCode: result.exitCode, endedAt: now } });
   const writes: AppendWrite[] = [];
-  if (events.length > 0) writes.push({ stream: containerStream(containerId), events, expectedVersion: loaded.expectedVersion });
-  writes.push({ stream: sessionStream(sessionId), events: sessionEvents, expectedVersion: session?.expectedVersion ?? 'no_stream' });
+  if (events.length > 0)
+    writes.push({ stream: containerStream(containerId), events, expectedVersion: loaded.expectedVersion });
+  writes.push({
+    stream: sessionStream(sessionId),
+    events: sessionEvents,
+    expectedVersion: session?.expectedVersion ?? 'no_stream',
+  });
   await app.log.append(writes, commandMetadata({ sessionId, command }));
-  const recorded = await app.db.selectFrom('session_steps').select(['idx', 'position']).where('session_id', '=', sessionId).orderBy('idx', 'desc').executeTakeFirstOrThrow();
+  const recorded = await app.db
+    .selectFrom('session_steps')
+    .select(['idx', 'position'])
+    .where('session_id', '=', sessionId)
+    .orderBy('idx', 'desc')
+    .executeTakeFirstOrThrow();
   return {
     exitCode: result.exitCode,
     stdout: result.stdout,
@@ -134,35 +158,73 @@ export async function execInContainer(
 }
 
 /** One shell file operation through the container decider (content goes to the content store first). */
-async function decideOperation(app: AppContext, target: ContainerTarget, state: Parameters<typeof decideFs>[1], operation: FsOperation) {
+async function decideOperation(
+  app: AppContext,
+  target: ContainerTarget,
+  state: Parameters<typeof decideFs>[1],
+  operation: FsOperation,
+) {
   const base = { containerId: target.row.container_id, now: app.now() };
   let build: ((lower: Lower) => ContainerFsCommand) | undefined;
   switch (operation.op) {
     case 'writeFile': {
       const stored = await app.blobs.put(operation.content);
-      build = (lower) => ({ type: 'WriteFile', data: { ...base, ...lower, path: operation.path, digest: stored.digest, size: stored.size, append: false, createParents: true, ...(operation.mode !== undefined ? { mode: operation.mode } : {}) } });
+      build = (lower) => ({
+        type: 'WriteFile',
+        data: {
+          ...base,
+          ...lower,
+          path: operation.path,
+          digest: stored.digest,
+          size: stored.size,
+          append: false,
+          createParents: true,
+          ...(operation.mode !== undefined ? { mode: operation.mode } : {}),
+        },
+      });
       break;
     }
     case 'mkdir':
-      build = (lower) => ({ type: 'MakeDirectory', data: { ...base, ...lower, path: operation.path, parents: false, mode: operation.mode } });
+      build = (lower) => ({
+        type: 'MakeDirectory',
+        data: { ...base, ...lower, path: operation.path, parents: false, mode: operation.mode },
+      });
       break;
     case 'symlink':
-      build = (lower) => ({ type: 'CreateSymlink', data: { ...base, ...lower, path: operation.path, target: operation.target } });
+      build = (lower) => ({
+        type: 'CreateSymlink',
+        data: { ...base, ...lower, path: operation.path, target: operation.target },
+      });
       break;
     case 'hardlink':
-      build = (lower) => ({ type: 'CreateHardlink', data: { ...base, ...lower, path: operation.path, target: operation.target } });
+      build = (lower) => ({
+        type: 'CreateHardlink',
+        data: { ...base, ...lower, path: operation.path, target: operation.target },
+      });
       break;
     case 'chmod':
-      build = (lower) => ({ type: 'ChangeMode', data: { ...base, ...lower, path: operation.path, mode: operation.mode } });
+      build = (lower) => ({
+        type: 'ChangeMode',
+        data: { ...base, ...lower, path: operation.path, mode: operation.mode },
+      });
       break;
     case 'chown':
-      build = (lower) => ({ type: 'ChangeOwner', data: { ...base, ...lower, path: operation.path, uid: operation.uid, gid: operation.gid } });
+      build = (lower) => ({
+        type: 'ChangeOwner',
+        data: { ...base, ...lower, path: operation.path, uid: operation.uid, gid: operation.gid },
+      });
       break;
     case 'rename':
-      build = (lower) => ({ type: 'RenamePath', data: { ...base, ...lower, from: operation.from, to: operation.to } });
+      build = (lower) => ({
+        type: 'RenamePath',
+        data: { ...base, ...lower, from: operation.from, to: operation.to },
+      });
       break;
     case 'remove':
-      build = (lower) => ({ type: 'RemovePath', data: { ...base, ...lower, path: operation.path, recursive: operation.recursive } });
+      build = (lower) => ({
+        type: 'RemovePath',
+        data: { ...base, ...lower, path: operation.path, recursive: operation.recursive },
+      });
       break;
     case 'utimes':
       // Strata keeps no separate mtime event: `touch` of an existing file changes nothing recorded.
@@ -172,7 +234,10 @@ async function decideOperation(app: AppContext, target: ContainerTarget, state: 
 }
 
 /** The step's changes: A for a path that did not exist before the command, C for one that did, D for one removed. */
-async function stepChanges(events: readonly ContainerEvent[], existedBefore: (path: string) => Promise<boolean>): Promise<StepChange[]> {
+async function stepChanges(
+  events: readonly ContainerEvent[],
+  existedBefore: (path: string) => Promise<boolean>,
+): Promise<StepChange[]> {
   const changes = new Map<string, StepChange['kind']>();
   for (const event of events) {
     if (event.type !== 'ContainerPathWritten' && event.type !== 'ContainerPathRemoved') continue;
@@ -182,7 +247,9 @@ async function stepChanges(events: readonly ContainerEvent[], existedBefore: (pa
     else if (existed) changes.set(path, 'D');
     else changes.delete(path);
   }
-  return [...changes].map(([path, kind]) => ({ kind, path })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return [...changes]
+    .map(([path, kind]) => ({ kind, path }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 async function boundedOutput(app: AppContext, text: string): Promise<{ inline: string; digest?: Digest }> {
@@ -191,4 +258,3 @@ async function boundedOutput(app: AppContext, text: string): Promise<{ inline: s
   const stored = await app.blobs.put(bytes);
   return { inline: new TextDecoder().decode(bytes.subarray(0, inlineOutputLimit)), digest: stored.digest };
 }
-

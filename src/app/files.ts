@@ -1,5 +1,5 @@
-import type { Digest } from '../domain/digest.ts';
 import type { ContainerEvent } from '../domain/container/events.ts';
+import type { Digest } from '../domain/digest.ts';
 import { notFoundError } from '../domain/errors.ts';
 import { normalizePath } from '../domain/fs/paths.ts';
 import type { ViewEntry } from '../projections/fileView.ts';
@@ -19,7 +19,12 @@ export interface FileWriteInput {
   append?: boolean | undefined;
 }
 
-export async function writeFile(app: AppContext, ref: string, input: FileWriteInput, metadata = commandMetadata()): Promise<ViewEntry> {
+export async function writeFile(
+  app: AppContext,
+  ref: string,
+  input: FileWriteInput,
+  metadata = commandMetadata(),
+): Promise<ViewEntry> {
   const target = await targetContainer(app, ref);
   const { path } = await resolveInContainer(target, input.path, true);
   const bytes = typeof input.content === 'string' ? new TextEncoder().encode(input.content) : input.content;
@@ -48,7 +53,8 @@ export async function writeFile(app: AppContext, ref: string, input: FileWriteIn
 
 async function appendedContent(app: AppContext, target: ContainerTarget, path: string, bytes: Uint8Array) {
   const existing = await target.view.lookup(path);
-  const digest = existing?.node.type === 'file' || existing?.node.type === 'hardlink' ? existing.node.digest : undefined;
+  const digest =
+    existing?.node.type === 'file' || existing?.node.type === 'hardlink' ? existing.node.digest : undefined;
   if (!digest) return app.blobs.put(bytes);
   const blobs = app.blobs;
   async function* concatenated() {
@@ -58,7 +64,12 @@ async function appendedContent(app: AppContext, target: ContainerTarget, path: s
   return blobs.put(concatenated());
 }
 
-export async function makeDirectory(app: AppContext, ref: string, input: { path: string; parents?: boolean; mode?: number }, metadata = commandMetadata()) {
+export async function makeDirectory(
+  app: AppContext,
+  ref: string,
+  input: { path: string; parents?: boolean; mode?: number },
+  metadata = commandMetadata(),
+) {
   const target = await targetContainer(app, ref);
   const { path } = await resolveInContainer(target, input.path, true);
   return decideFsCommand(
@@ -66,67 +77,155 @@ export async function makeDirectory(app: AppContext, ref: string, input: { path:
     target,
     (lower) => ({
       type: 'MakeDirectory',
-      data: { containerId: target.row.container_id, now: app.now(), ...lower, path, parents: input.parents ?? false, ...(input.mode !== undefined ? { mode: input.mode } : {}) },
+      data: {
+        containerId: target.row.container_id,
+        now: app.now(),
+        ...lower,
+        path,
+        parents: input.parents ?? false,
+        ...(input.mode !== undefined ? { mode: input.mode } : {}),
+      },
     }),
     metadata,
   );
 }
 
 /** `rm [-r] PATH`: a symlink is removed itself, never its target. Returns the `docker diff`-style changes. */
-export async function removePath(app: AppContext, ref: string, input: { path: string; recursive?: boolean }, metadata: CommandMetadata = commandMetadata()) {
+export async function removePath(
+  app: AppContext,
+  ref: string,
+  input: { path: string; recursive?: boolean },
+  metadata: CommandMetadata = commandMetadata(),
+) {
   const target = await targetContainer(app, ref);
   const { path, node } = await resolveInContainer(target, input.path, false);
-  if (!node) throw notFoundError(`rm: cannot remove '${normalizePath(input.path)}': No such file or directory`, { path: input.path });
+  if (!node)
+    throw notFoundError(`rm: cannot remove '${normalizePath(input.path)}': No such file or directory`, {
+      path: input.path,
+    });
   const result = await decideFsCommand(
     app,
     target,
-    (lower) => ({ type: 'RemovePath', data: { containerId: target.row.container_id, now: app.now(), ...lower, path, recursive: input.recursive ?? false } }),
+    (lower) => ({
+      type: 'RemovePath',
+      data: {
+        containerId: target.row.container_id,
+        now: app.now(),
+        ...lower,
+        path,
+        recursive: input.recursive ?? false,
+      },
+    }),
     metadata,
   );
   return { ...result, changes: removedPaths(result.events) };
 }
 
-export async function createSymlink(app: AppContext, ref: string, input: { path: string; target: string }, metadata = commandMetadata()) {
+export async function createSymlink(
+  app: AppContext,
+  ref: string,
+  input: { path: string; target: string },
+  metadata = commandMetadata(),
+) {
   const container = await targetContainer(app, ref);
   const { path } = await resolveInContainer(container, input.path, false);
   return decideFsCommand(
     app,
     container,
-    (lower) => ({ type: 'CreateSymlink', data: { containerId: container.row.container_id, now: app.now(), ...lower, path, target: input.target } }),
+    (lower) => ({
+      type: 'CreateSymlink',
+      data: { containerId: container.row.container_id, now: app.now(), ...lower, path, target: input.target },
+    }),
     metadata,
   );
 }
 
-export async function changeMode(app: AppContext, ref: string, input: { path: string; mode: number }, metadata = commandMetadata()) {
-  const target = await targetContainer(app, ref);
-  const { path } = await resolveInContainer(target, input.path, true);
-  return decideFsCommand(app, target, (lower) => ({ type: 'ChangeMode', data: { containerId: target.row.container_id, now: app.now(), ...lower, path, mode: input.mode } }), metadata);
-}
-
-export async function changeOwner(app: AppContext, ref: string, input: { path: string; uid: number; gid: number }, metadata = commandMetadata()) {
+export async function changeMode(
+  app: AppContext,
+  ref: string,
+  input: { path: string; mode: number },
+  metadata = commandMetadata(),
+) {
   const target = await targetContainer(app, ref);
   const { path } = await resolveInContainer(target, input.path, true);
   return decideFsCommand(
     app,
     target,
-    (lower) => ({ type: 'ChangeOwner', data: { containerId: target.row.container_id, now: app.now(), ...lower, path, uid: input.uid, gid: input.gid } }),
+    (lower) => ({
+      type: 'ChangeMode',
+      data: { containerId: target.row.container_id, now: app.now(), ...lower, path, mode: input.mode },
+    }),
     metadata,
   );
 }
 
-export async function renamePath(app: AppContext, ref: string, input: { from: string; to: string }, metadata = commandMetadata()) {
+export async function changeOwner(
+  app: AppContext,
+  ref: string,
+  input: { path: string; uid: number; gid: number },
+  metadata = commandMetadata(),
+) {
+  const target = await targetContainer(app, ref);
+  const { path } = await resolveInContainer(target, input.path, true);
+  return decideFsCommand(
+    app,
+    target,
+    (lower) => ({
+      type: 'ChangeOwner',
+      data: {
+        containerId: target.row.container_id,
+        now: app.now(),
+        ...lower,
+        path,
+        uid: input.uid,
+        gid: input.gid,
+      },
+    }),
+    metadata,
+  );
+}
+
+export async function renamePath(
+  app: AppContext,
+  ref: string,
+  input: { from: string; to: string },
+  metadata = commandMetadata(),
+) {
   const target = await targetContainer(app, ref);
   const from = (await resolveInContainer(target, input.from, false)).path;
   const to = (await resolveInContainer(target, input.to, false)).path;
-  return decideFsCommand(app, target, (lower) => ({ type: 'RenamePath', data: { containerId: target.row.container_id, now: app.now(), ...lower, from, to } }), metadata);
+  return decideFsCommand(
+    app,
+    target,
+    (lower) => ({
+      type: 'RenamePath',
+      data: { containerId: target.row.container_id, now: app.now(), ...lower, from, to },
+    }),
+    metadata,
+  );
 }
 
-export async function createHardlink(app: AppContext, ref: string, input: { path: string; target: string }, metadata = commandMetadata()) {
+export async function createHardlink(
+  app: AppContext,
+  ref: string,
+  input: { path: string; target: string },
+  metadata = commandMetadata(),
+) {
   const container = await targetContainer(app, ref);
   const path = (await resolveInContainer(container, input.path, false)).path;
   const target = (await resolveInContainer(container, input.target, false)).path;
-  return decideFsCommand(app, container, (lower) => ({ type: 'CreateHardlink', data: { containerId: container.row.container_id, now: app.now(), ...lower, path, target } }), metadata);
+  return decideFsCommand(
+    app,
+    container,
+    (lower) => ({
+      type: 'CreateHardlink',
+      data: { containerId: container.row.container_id, now: app.now(), ...lower, path, target },
+    }),
+    metadata,
+  );
 }
 
 const removedPaths = (events: ContainerEvent[]) =>
-  events.filter((e) => e.type === 'ContainerPathRemoved').map((e) => ({ kind: 'D' as const, path: (e.data as { path: string }).path }));
+  events
+    .filter((e) => e.type === 'ContainerPathRemoved')
+    .map((e) => ({ kind: 'D' as const, path: (e.data as { path: string }).path }));

@@ -1,14 +1,14 @@
-import { decideImage } from '../domain/image/decide.ts';
-import { evolveImage, initialImageState } from '../domain/image/state.ts';
-import { imageRemovalReport, removeImage, tagImage } from '../domain/image/operations.ts';
-import { classifyImageArgument, normalizeTagReference } from '../domain/image/reference.ts';
-import { evolveTag, initialTagState } from '../domain/image/tags/state.ts';
 import type { Digest } from '../domain/digest.ts';
 import { notFoundError } from '../domain/errors.ts';
-import { imageStream, tagStream, type StreamEvents } from '../domain/streams.ts';
+import { decideImage } from '../domain/image/decide.ts';
+import { imageRemovalReport, removeImage, tagImage } from '../domain/image/operations.ts';
+import { classifyImageArgument, normalizeTagReference } from '../domain/image/reference.ts';
+import { evolveImage, initialImageState } from '../domain/image/state.ts';
+import { evolveTag, initialTagState } from '../domain/image/tags/state.ts';
+import { imageStream, type StreamEvents, tagStream } from '../domain/streams.ts';
 import { findImage, type ImageRow } from '../projections/queries/images.ts';
 import { type AppContext, commandMetadata } from './context.ts';
-import { loadStream, type Loaded } from './loadStream.ts';
+import { type Loaded, loadStream } from './loadStream.ts';
 import type { AppendWrite, CommandMetadata } from './ports.ts';
 
 export const loadImage = (app: AppContext, imageId: string) =>
@@ -24,12 +24,24 @@ export async function resolveImage(app: AppContext, ref: string): Promise<ImageR
 }
 
 /** Turns per-stream decisions into writes, each with the version its state was read at. */
-export function writesFor(decisions: readonly StreamEvents<{ type: string; data: unknown }>[], loaded: ReadonlyMap<string, Loaded<unknown>>): AppendWrite[] {
-  return decisions.map((d) => ({ stream: d.stream, events: d.events, expectedVersion: loaded.get(d.stream)?.expectedVersion ?? 'no_stream' }));
+export function writesFor(
+  decisions: readonly StreamEvents<{ type: string; data: unknown }>[],
+  loaded: ReadonlyMap<string, Loaded<unknown>>,
+): AppendWrite[] {
+  return decisions.map((d) => ({
+    stream: d.stream,
+    events: d.events,
+    expectedVersion: loaded.get(d.stream)?.expectedVersion ?? 'no_stream',
+  }));
 }
 
 /** The decisions and loaded states of `docker tag IMAGE TARGET`, for appending alone or with a pull/commit. */
-export async function decideTag(app: AppContext, imageId: Digest, target: string, imageLoaded?: Loaded<ReturnType<typeof initialImageState>>) {
+export async function decideTag(
+  app: AppContext,
+  imageId: Digest,
+  target: string,
+  imageLoaded?: Loaded<ReturnType<typeof initialImageState>>,
+) {
   const reference = normalizeTagReference(target);
   const image = imageLoaded ?? (await loadImage(app, imageId));
   const tag = await loadTag(app, reference);
@@ -43,7 +55,12 @@ export async function decideTag(app: AppContext, imageId: Digest, target: string
   return { decisions: tagImage({ reference, imageId }, { image: image.state, tag: tag.state }), loaded };
 }
 
-export async function tagImageByRef(app: AppContext, source: string, target: string, metadata: CommandMetadata = commandMetadata()) {
+export async function tagImageByRef(
+  app: AppContext,
+  source: string,
+  target: string,
+  metadata: CommandMetadata = commandMetadata(),
+) {
   const image = await resolveImage(app, source);
   const { decisions, loaded } = await decideTag(app, image.image_id as Digest, target);
   if (decisions.length > 0) await app.log.append(writesFor(decisions, loaded), metadata);
@@ -51,7 +68,12 @@ export async function tagImageByRef(app: AppContext, source: string, target: str
 }
 
 /** `docker rmi [-f]`: untags, and deletes the image when its last reference goes. */
-export async function removeImageByRef(app: AppContext, ref: string, force: boolean, metadata: CommandMetadata = commandMetadata()) {
+export async function removeImageByRef(
+  app: AppContext,
+  ref: string,
+  force: boolean,
+  metadata: CommandMetadata = commandMetadata(),
+) {
   const image = await resolveImage(app, ref);
   const imageId = image.image_id as Digest;
   const argument = (() => {
@@ -62,8 +84,18 @@ export async function removeImageByRef(app: AppContext, ref: string, force: bool
     }
   })();
   const byReference = argument.kind === 'reference' && !(await isIdPrefix(ref, imageId));
-  const others = await app.db.selectFrom('images').select(['image_id', 'chain_ids', 'parent']).where('valid_to', 'is', null).where('image_id', '!=', imageId).execute();
-  const users = await app.db.selectFrom('containers').select(['container_id', 'state']).where('valid_to', 'is', null).where('image_id', '=', imageId).execute();
+  const others = await app.db
+    .selectFrom('images')
+    .select(['image_id', 'chain_ids', 'parent'])
+    .where('valid_to', 'is', null)
+    .where('image_id', '!=', imageId)
+    .execute();
+  const users = await app.db
+    .selectFrom('containers')
+    .select(['container_id', 'state'])
+    .where('valid_to', 'is', null)
+    .where('image_id', '=', imageId)
+    .execute();
   const loadedImage = await loadImage(app, imageId);
   const decisions = removeImage(
     {
@@ -73,7 +105,10 @@ export async function removeImageByRef(app: AppContext, ref: string, force: bool
         ...(byReference && argument.kind === 'reference' ? { reference: argument.reference } : {}),
         input: ref,
         force,
-        containers: users.map((c) => ({ containerId: c.container_id, running: ['running', 'paused', 'restarting'].includes(c.state) })),
+        containers: users.map((c) => ({
+          containerId: c.container_id,
+          running: ['running', 'paused', 'restarting'].includes(c.state),
+        })),
         childImageIds: others.filter((o) => o.parent === imageId).map((o) => o.image_id as Digest),
         chainIdsInUse: [...new Set(others.flatMap((o) => o.chain_ids as Digest[]))],
       },
@@ -81,7 +116,17 @@ export async function removeImageByRef(app: AppContext, ref: string, force: bool
     loadedImage.state,
   );
   const loaded = new Map<string, Loaded<unknown>>([[imageStream(imageId), loadedImage]]);
-  for (const d of decisions) if (!loaded.has(d.stream)) loaded.set(d.stream, await loadStream(app.log, d.stream, (s) => s, () => null));
+  for (const d of decisions)
+    if (!loaded.has(d.stream))
+      loaded.set(
+        d.stream,
+        await loadStream(
+          app.log,
+          d.stream,
+          (s) => s,
+          () => null,
+        ),
+      );
   if (decisions.length > 0) await app.log.append(writesFor(decisions, loaded), metadata);
   const imageEvents = decisions.find((d) => d.stream === imageStream(imageId))?.events ?? [];
   return imageRemovalReport(imageId, imageEvents as Parameters<typeof imageRemovalReport>[1]);

@@ -1,7 +1,7 @@
 import { chainIds, type Digest } from '../domain/digest.ts';
 import { decideImage } from '../domain/image/decide.ts';
-import { evolveImage as evolveImageFn } from '../domain/image/state.ts';
 import { familiarReference, normalizeReference } from '../domain/image/reference.ts';
+import { evolveImage as evolveImageFn } from '../domain/image/state.ts';
 import { decideLayer } from '../domain/layer/decide.ts';
 import { evolveLayer, initialLayerState } from '../domain/layer/state.ts';
 import { imageStream, layerStream, mergeStreamEvents, type StreamEvents } from '../domain/streams.ts';
@@ -56,19 +56,33 @@ export async function importImage(
     const state = await loadStream(app.log, stream, evolveLayer, initialLayerState);
     loaded.set(stream, state);
     const exists = i < missingFrom;
-    report.push({ diffId: layer.diffId, digest: layer.digest, status: exists ? 'Already exists' : 'Pull complete' });
+    report.push({
+      diffId: layer.diffId,
+      digest: layer.digest,
+      status: exists ? 'Already exists' : 'Pull complete',
+    });
     const progress = (status: string, current: number) =>
-      options.onProgress?.({ digest: layer.digest, diffId: layer.diffId, status, current, total: layer.size });
+      options.onProgress?.({
+        digest: layer.digest,
+        diffId: layer.diffId,
+        status,
+        current,
+        total: layer.size,
+      });
     if (exists || state.state.status === 'registered') {
       progress(exists ? 'Already exists' : 'Pull complete', layer.size);
       continue;
     }
     progress('Downloading', 0);
-    const data = await storeLayer(app.blobs, source.openBlob(layer, { onProgress: (bytes) => progress('Downloading', bytes) }), {
-      expected: { digest: layer.digest, size: layer.size, diffId: layer.diffId },
-      mediaType: layer.mediaType,
-      keepBlob: true,
-    });
+    const data = await storeLayer(
+      app.blobs,
+      source.openBlob(layer, { onProgress: (bytes) => progress('Downloading', bytes) }),
+      {
+        expected: { digest: layer.digest, size: layer.size, diffId: layer.diffId },
+        mediaType: layer.mediaType,
+        keepBlob: true,
+      },
+    );
     layerDecisions.push({ stream, events: decideLayer({ type: 'RegisterLayer', data }, state.state) });
     progress('Pull complete', layer.size);
   }
@@ -88,17 +102,25 @@ export async function importImage(
         config: source.config.bytes,
         configDigest: source.config.digest,
         manifestDigest: source.manifestDigest,
-        ...(repository && source.manifestOriginal ? { repoDigests: [`${repository}@${manifestDigest}`] } : {}),
+        ...(repository && source.manifestOriginal
+          ? { repoDigests: [`${repository}@${manifestDigest}`] }
+          : {}),
         source: source.source === 'registry' ? 'pull' : 'import',
       },
     },
     image.state,
   );
-  const tagRef = options.tag ?? (source.source === 'registry' && !/@sha256:/.test(source.reference) ? source.reference : source.tags[0]);
+  const tagRef =
+    options.tag ??
+    (source.source === 'registry' && !/@sha256:/.test(source.reference) ? source.reference : source.tags[0]);
   const evolved = imageEvents.reduce(evolveImageState, image);
   const tagging = tagRef ? await decideTag(app, imageId, tagRef, evolved) : undefined;
   for (const [stream, state] of tagging?.loaded ?? []) if (!loaded.has(stream)) loaded.set(stream, state);
-  const decisions = mergeStreamEvents(layerDecisions, [{ stream: imageStream(imageId), events: imageEvents }], tagging?.decisions ?? []);
+  const decisions = mergeStreamEvents(
+    layerDecisions,
+    [{ stream: imageStream(imageId), events: imageEvents }],
+    tagging?.decisions ?? [],
+  );
   if (decisions.length > 0) await app.log.append(writesFor(decisions, loaded), metadata);
   const changed = imageEvents.some((e) => e.type === 'ImageCreated') || (tagging?.decisions.length ?? 0) > 0;
   const shown = familiarReference(tagRef ?? `${repository ?? 'image'}@${manifestDigest}`);
@@ -112,7 +134,10 @@ export async function importImage(
 }
 
 /** The state the image stream will have after `events`, so a tag decided in the same append sees the new image. */
-function evolveImageState(loaded: Awaited<ReturnType<typeof loadImage>>, event: ReturnType<typeof decideImage>[number]) {
+function evolveImageState(
+  loaded: Awaited<ReturnType<typeof loadImage>>,
+  event: ReturnType<typeof decideImage>[number],
+) {
   return { ...loaded, state: evolveImageFn(loaded.state, event) };
 }
 
@@ -123,4 +148,3 @@ async function presentChains(app: AppContext, chains: Digest[]): Promise<Set<str
   for (const row of rows) for (const c of row.chain_ids) present.add(c);
   return new Set(chains.filter((c) => present.has(c)));
 }
-

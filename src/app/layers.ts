@@ -3,7 +3,7 @@ import type { Digest } from '../domain/digest.ts';
 import { isStrataError } from '../domain/errors.ts';
 import type { LayerEntry } from '../domain/fs/node.ts';
 import type { LayerRegisteredData } from '../domain/layer/events.ts';
-import { readLayer, type ReadLayerOptions } from '../layers/readLayer.ts';
+import { type ReadLayerOptions, readLayer } from '../layers/readLayer.ts';
 import type { Blobs } from './ports.ts';
 import { teeStream } from './teeStream.ts';
 
@@ -103,7 +103,8 @@ async function storedBlob(blobs: Blobs, digest: Digest): Promise<AsyncIterable<U
   })();
 }
 
-export const encodeEntries = (entries: readonly LayerEntry[]): Uint8Array => new TextEncoder().encode(JSON.stringify(entries));
+export const encodeEntries = (entries: readonly LayerEntry[]): Uint8Array =>
+  new TextEncoder().encode(JSON.stringify(entries));
 
-export const decodeEntries = (bytes: Uint8Array): LayerEntry[] => JSON.parse(new TextDecoder().decode(bytes)) as LayerEntry[];
-
+export const decodeEntries = (bytes: Uint8Array): LayerEntry[] =>
+  JSON.parse(new TextDecoder().decode(bytes)) as LayerEntry[];

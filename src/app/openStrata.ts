@@ -1,4 +1,4 @@
-import { type DatabaseHandle, migrateToLatest, openDatabase, type OpenDatabaseOptions } from '../db/index.ts';
+import { type DatabaseHandle, migrateToLatest, type OpenDatabaseOptions, openDatabase } from '../db/index.ts';
 import type { Digest } from '../domain/digest.ts';
 import { appendMulti } from '../eventStore/appendToStream.ts';
 import { getContent, putContent, putContents, readContent } from '../eventStore/contentStore.ts';

@@ -34,7 +34,10 @@ export interface EventLog {
 }
 
 export interface Blobs {
-  put(source: AsyncIterable<Uint8Array> | Uint8Array, expected?: { digest?: Digest; size?: number }): Promise<{ digest: Digest; size: number }>;
+  put(
+    source: AsyncIterable<Uint8Array> | Uint8Array,
+    expected?: { digest?: Digest; size?: number },
+  ): Promise<{ digest: Digest; size: number }>;
   /** Many small blobs in few statements (a layer's files). */
   putMany(items: readonly Uint8Array[]): Promise<{ digest: Digest; size: number }[]>;
   get(digest: Digest): AsyncIterable<Uint8Array>;

@@ -21,8 +21,14 @@ export async function startSession(app: AppContext, ref: string, interactive = t
     assertExecAllowed((await loadContainer(app, row.container_id)).state, ref);
   }
   const sessionId = randomUUID();
-  const events = decideSession({ type: 'StartSession', data: { sessionId, containerId: row.container_id, interactive, now: app.now() } }, initialSessionState());
-  await app.log.append([{ stream: sessionStream(sessionId), events, expectedVersion: 'no_stream' }], commandMetadata({ sessionId }));
+  const events = decideSession(
+    { type: 'StartSession', data: { sessionId, containerId: row.container_id, interactive, now: app.now() } },
+    initialSessionState(),
+  );
+  await app.log.append(
+    [{ stream: sessionStream(sessionId), events, expectedVersion: 'no_stream' }],
+    commandMetadata({ sessionId }),
+  );
   return sessionId;
 }
 
@@ -34,8 +40,17 @@ export async function endSession(app: AppContext, sessionId: string, exitCode: n
   const session = await loadSession(app, sessionId);
   const events = decideSession({ type: 'EndSession', data: { exitCode, now: app.now() } }, session.state);
   if (events.length === 0) return;
-  await app.log.append([{ stream: sessionStream(sessionId), events, expectedVersion: session.expectedVersion }], commandMetadata({ sessionId }));
+  await app.log.append(
+    [{ stream: sessionStream(sessionId), events, expectedVersion: session.expectedVersion }],
+    commandMetadata({ sessionId }),
+  );
   if (session.state.status !== 'absent' && session.state.interactive) {
-    await changeContainerState(app, session.state.containerId, 'stop', commandMetadata({ sessionId }), exitCode);
+    await changeContainerState(
+      app,
+      session.state.containerId,
+      'stop',
+      commandMetadata({ sessionId }),
+      exitCode,
+    );
   }
 }

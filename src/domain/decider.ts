@@ -9,8 +9,10 @@ export interface Decider<Command, Event, State> {
   initialState(): State;
 }
 
-export const fold = <Event, State>(decider: Pick<Decider<unknown, Event, State>, 'evolve' | 'initialState'>, events: readonly Event[]): State =>
-  events.reduce(decider.evolve, decider.initialState());
+export const fold = <Event, State>(
+  decider: Pick<Decider<unknown, Event, State>, 'evolve' | 'initialState'>,
+  events: readonly Event[],
+): State => events.reduce(decider.evolve, decider.initialState());
 
 export const assertNever = (value: never): never => {
   throw new Error(`unexpected value: ${JSON.stringify(value)}`);

@@ -32,7 +32,12 @@ export async function materializeChain(
   const origin = new Map<string, string>();
   for (let i = chainIds.length - 2; i >= 0; i--) {
     if (!(await hasChain(db, chainIds[i]!))) continue;
-    const rows = await db.selectFrom('chain_files').selectAll().where('chain_id', '=', chainIds[i]!).orderBy('sort_key').execute();
+    const rows = await db
+      .selectFrom('chain_files')
+      .selectAll()
+      .where('chain_id', '=', chainIds[i]!)
+      .orderBy('sort_key')
+      .execute();
     for (const row of rows) {
       const node = rowToNode(row);
       tree.set(node);
@@ -59,11 +64,19 @@ export async function materializeChain(
     diff_id: origin.get(path) ?? diffIds.at(-1)!,
   }));
   for (let i = 0; i < rows.length; i += insertBatch) {
-    await db.insertInto('chain_files').values(rows.slice(i, i + insertBatch)).execute();
+    await db
+      .insertInto('chain_files')
+      .values(rows.slice(i, i + insertBatch))
+      .execute();
   }
 }
 
 async function hasChain(db: Kysely<ProjectionTables>, chainId: string): Promise<boolean> {
-  const row = await db.selectFrom('chain_files').select('chain_id').where('chain_id', '=', chainId).limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom('chain_files')
+    .select('chain_id')
+    .where('chain_id', '=', chainId)
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ContainerEvent } from '../domain/container/events.ts';
-import { markerColumns, nodeColumns, subtreeRange, sortKey } from './fileRows.ts';
+import { markerColumns, nodeColumns, sortKey, subtreeRange } from './fileRows.ts';
 import type { ProjectedEvent } from './imageProjection.ts';
 import { containerIdOfStream } from './streamIds.ts';
 import type { ProjectionTables } from './tables.ts';
@@ -26,7 +26,11 @@ const lifecycle: Partial<Record<ContainerEvent['type'], string>> = {
  * layers as versioned path rows: a change closes the current rows it replaces (`valid_to`) and
  * opens new ones (`valid_from`), both at the event's position.
  */
-export async function projectContainerEvent(db: Db, { stream, position, event }: ProjectedEvent<ContainerEvent>, provenance: Provenance) {
+export async function projectContainerEvent(
+  db: Db,
+  { stream, position, event }: ProjectedEvent<ContainerEvent>,
+  provenance: Provenance,
+) {
   const containerId = containerIdOfStream(stream);
   switch (event.type) {
     case 'ContainerCreated': {
@@ -53,13 +57,27 @@ export async function projectContainerEvent(db: Db, { stream, position, event }:
     }
     case 'ContainerRemoved':
       await closeUpper(db, containerId, '/', position);
-      await db.updateTable('containers').set({ valid_to: position }).where('container_id', '=', containerId).where('valid_to', 'is', null).execute();
+      await db
+        .updateTable('containers')
+        .set({ valid_to: position })
+        .where('container_id', '=', containerId)
+        .where('valid_to', 'is', null)
+        .execute();
       return;
     case 'ContainerStarted':
     case 'ContainerRestarted':
-      return nextState(db, containerId, position, { state: 'running', started_at: event.data.startedAt, restart_count: 0, exit_code: 0 });
+      return nextState(db, containerId, position, {
+        state: 'running',
+        started_at: event.data.startedAt,
+        restart_count: 0,
+        exit_code: 0,
+      });
     case 'ContainerStopped':
-      return nextState(db, containerId, position, { state: 'exited', exit_code: event.data.exitCode, finished_at: event.data.finishedAt });
+      return nextState(db, containerId, position, {
+        state: 'exited',
+        exit_code: event.data.exitCode,
+        finished_at: event.data.finishedAt,
+      });
     case 'ContainerPaused':
     case 'ContainerUnpaused':
       return nextState(db, containerId, position, { state: lifecycle[event.type]! });
@@ -73,7 +91,14 @@ export async function projectContainerEvent(db: Db, { stream, position, event }:
       await replaced.where('sort_key', '=', sortKey(path)).where('kind', '!=', 'opaque').execute();
       await db
         .insertInto('container_upper')
-        .values({ ...nodeColumns(node), ...rowProvenance(provenance, operation), container_id: containerId, kind: 'node', valid_from: position, valid_to: null })
+        .values({
+          ...nodeColumns(node),
+          ...rowProvenance(provenance, operation),
+          container_id: containerId,
+          kind: 'node',
+          valid_from: position,
+          valid_to: null,
+        })
         .execute();
       return;
     }
@@ -83,7 +108,14 @@ export async function projectContainerEvent(db: Db, { stream, position, event }:
       if (whiteout) {
         await db
           .insertInto('container_upper')
-          .values({ ...markerColumns(path), ...rowProvenance(provenance, operation), container_id: containerId, kind: 'whiteout', valid_from: position, valid_to: null })
+          .values({
+            ...markerColumns(path),
+            ...rowProvenance(provenance, operation),
+            container_id: containerId,
+            kind: 'whiteout',
+            valid_from: position,
+            valid_to: null,
+          })
           .execute();
       }
       return;
@@ -91,7 +123,14 @@ export async function projectContainerEvent(db: Db, { stream, position, event }:
     case 'ContainerDirectoryOpaqued':
       await db
         .insertInto('container_upper')
-        .values({ ...markerColumns(event.data.path), ...rowProvenance(provenance, 'opaque'), container_id: containerId, kind: 'opaque', valid_from: position, valid_to: null })
+        .values({
+          ...markerColumns(event.data.path),
+          ...rowProvenance(provenance, 'opaque'),
+          container_id: containerId,
+          kind: 'opaque',
+          valid_from: position,
+          valid_to: null,
+        })
         .execute();
       return;
   }
@@ -115,7 +154,9 @@ async function closeUpper(db: Db, containerId: string, path: string, position: n
   await query.execute();
 }
 
-type StateChange = Partial<Pick<ProjectionTables['containers'], 'state' | 'exit_code' | 'started_at' | 'finished_at' | 'restart_count'>>;
+type StateChange = Partial<
+  Pick<ProjectionTables['containers'], 'state' | 'exit_code' | 'started_at' | 'finished_at' | 'restart_count'>
+>;
 
 /** Closes the container's current row and opens its successor with `change` applied. */
 async function nextState(db: Db, containerId: string, position: number, change: StateChange) {
@@ -126,10 +167,20 @@ async function nextState(db: Db, containerId: string, position: number, change: 
     .where('valid_to', 'is', null)
     .executeTakeFirstOrThrow();
   if (Number(current.valid_from) === position) {
-    await db.updateTable('containers').set(change).where('container_id', '=', containerId).where('valid_to', 'is', null).execute();
+    await db
+      .updateTable('containers')
+      .set(change)
+      .where('container_id', '=', containerId)
+      .where('valid_to', 'is', null)
+      .execute();
     return;
   }
-  await db.updateTable('containers').set({ valid_to: position }).where('container_id', '=', containerId).where('valid_to', 'is', null).execute();
+  await db
+    .updateTable('containers')
+    .set({ valid_to: position })
+    .where('container_id', '=', containerId)
+    .where('valid_to', 'is', null)
+    .execute();
   await db
     .insertInto('containers')
     .values({ ...current, cmd: JSON.stringify(current.cmd), ...change, valid_from: position, valid_to: null })

@@ -31,7 +31,18 @@ export interface FileRowColumns {
   dev_minor: number | null;
 }
 
-const emptyColumns = { type: null, mode: null, uid: null, gid: null, size: null, digest: null, link_target: null, mtime: null, dev_major: null, dev_minor: null };
+const emptyColumns = {
+  type: null,
+  mode: null,
+  uid: null,
+  gid: null,
+  size: null,
+  digest: null,
+  link_target: null,
+  mtime: null,
+  dev_major: null,
+  dev_minor: null,
+};
 
 export function pathColumns(path: string) {
   return { path, parent: parentOf(path), name: baseName(path), sort_key: sortKey(path) };

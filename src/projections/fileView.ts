@@ -3,14 +3,20 @@ import type { Digest } from '../domain/digest.ts';
 import { notFoundError, validationError } from '../domain/errors.ts';
 import type { FsNode } from '../domain/fs/node.ts';
 import { ancestorsOf, normalizePath } from '../domain/fs/paths.ts';
-import type { ProjectionTables } from './tables.ts';
 import { rowToNode, sortKey, subtreeRange } from './fileRows.ts';
+import type { ProjectionTables } from './tables.ts';
 import { validAt } from './validAt.ts';
 
 /** Where a version of a path came from: an image layer, or a write to a container's layer. */
 export type Origin =
   | { kind: 'layer'; diffId: Digest }
-  | { kind: 'container'; position: number; sessionId: string | null; command: string | null; operation: string | null };
+  | {
+      kind: 'container';
+      position: number;
+      sessionId: string | null;
+      command: string | null;
+      operation: string | null;
+    };
 
 export interface ViewEntry {
   node: FsNode;
@@ -64,10 +70,14 @@ export class FileView {
     if (dir.node.type !== 'dir') throw validationError(`not a directory: ${path}`, { path });
     const chain = [...ancestorsOf(path), path];
     const markers = await this.upperRecords(chain);
-    const baseVisible = !markers.some((r) => r.kind === 'opaque' || r.kind === 'whiteout' || (r.kind === 'node' && r.node!.type !== 'dir'));
+    const baseVisible = !markers.some(
+      (r) => r.kind === 'opaque' || r.kind === 'whiteout' || (r.kind === 'node' && r.node!.type !== 'dir'),
+    );
     const children = await this.upperChildren(path);
     const shadowed = new Set(children.filter((r) => r.kind !== 'opaque').map((r) => r.path));
-    const result = children.filter((r) => r.kind === 'node').map((r) => ({ node: r.node!, origin: r.origin }));
+    const result = children
+      .filter((r) => r.kind === 'node')
+      .map((r) => ({ node: r.node!, origin: r.origin }));
     if (baseVisible && this.chainId) {
       const rows = await this.db
         .selectFrom('chain_files')
@@ -96,7 +106,9 @@ export class FileView {
     const batch = Math.max(first * 2, 64);
     for (;;) {
       const rows = this.chainId ? await this.chainRange(range, cursor, batch) : [];
-      const base = rows.map((row) => ({ node: rowToNode(row), origin: layerOrigin(row.diff_id) }) as ViewEntry);
+      const base = rows.map(
+        (row) => ({ node: rowToNode(row), origin: layerOrigin(row.diff_id) }) as ViewEntry,
+      );
       const baseEnd = base.length < batch;
       const limitKey = baseEnd ? undefined : sortKey(base.at(-1)!.node.path);
       for (const entry of base) {
@@ -130,9 +142,16 @@ export class FileView {
     return row ? { node: rowToNode(row), origin: layerOrigin(row.diff_id) } : null;
   }
 
-  private async chainRange(range: { from: string; to: string | undefined }, after: string | undefined, limit: number) {
+  private async chainRange(
+    range: { from: string; to: string | undefined },
+    after: string | undefined,
+    limit: number,
+  ) {
     let query = this.db.selectFrom('chain_files').selectAll().where('chain_id', '=', this.chainId!);
-    query = after !== undefined && after >= range.from ? query.where('sort_key', '>', after) : query.where('sort_key', '>=', range.from);
+    query =
+      after !== undefined && after >= range.from
+        ? query.where('sort_key', '>', after)
+        : query.where('sort_key', '>=', range.from);
     if (range.to !== undefined) query = query.where('sort_key', '<', range.to);
     return query.orderBy('sort_key').limit(limit).execute();
   }
@@ -160,7 +179,8 @@ export class FileView {
 
   /** The writable layer under a prefix plus its markers anywhere: it is small next to the image. */
   private async allUpperRecords(prefix: string) {
-    if (!this.upper) return { nodes: [] as UpperRecord[], markers: [] as UpperRecord[], shadowed: new Set<string>() };
+    if (!this.upper)
+      return { nodes: [] as UpperRecord[], markers: [] as UpperRecord[], shadowed: new Set<string>() };
     const rows = (await this.upperQuery().orderBy('sort_key').execute()).map(toUpperRecord);
     const range = subtreeRange(prefix);
     const inRange = (path: string) => {
@@ -170,7 +190,11 @@ export class FileView {
     // An upper node hidden by a whiteout or non-directory above it cannot exist: decide removes
     // the subtree first. Only lower (base) entries need the marker check.
     const nodes = rows.filter((r) => r.kind === 'node' && inRange(r.path) && !hiddenByUpper(rows, r.path));
-    return { nodes, markers: rows, shadowed: new Set(rows.filter((r) => r.kind !== 'opaque').map((r) => r.path)) };
+    return {
+      nodes,
+      markers: rows,
+      shadowed: new Set(rows.filter((r) => r.kind !== 'opaque').map((r) => r.path)),
+    };
   }
 }
 
@@ -187,11 +211,21 @@ function hidesBelow(records: UpperRecord[], ancestors: string[], includeOpaque =
   return records.some(
     (r) =>
       set.has(r.path) &&
-      (r.kind === 'whiteout' || (r.kind === 'node' && r.node!.type !== 'dir') || (includeOpaque && r.kind === 'opaque')),
+      (r.kind === 'whiteout' ||
+        (r.kind === 'node' && r.node!.type !== 'dir') ||
+        (includeOpaque && r.kind === 'opaque')),
   );
 }
 
-function toUpperRecord(row: Parameters<typeof rowToNode>[0] & { kind: 'node' | 'whiteout' | 'opaque'; valid_from: string | number; session_id: string | null; command: string | null; operation: string | null }): UpperRecord {
+function toUpperRecord(
+  row: Parameters<typeof rowToNode>[0] & {
+    kind: 'node' | 'whiteout' | 'opaque';
+    valid_from: string | number;
+    session_id: string | null;
+    command: string | null;
+    operation: string | null;
+  },
+): UpperRecord {
   return {
     path: row.path,
     kind: row.kind,
@@ -207,4 +241,5 @@ function toUpperRecord(row: Parameters<typeof rowToNode>[0] & { kind: 'node' | '
 }
 
 const layerOrigin = (diffId: string): Origin => ({ kind: 'layer', diffId: diffId as Digest });
-const compareKeys = (a: string, b: string) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0);
+const compareKeys = (a: string, b: string) =>
+  sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0;

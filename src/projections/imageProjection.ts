@@ -1,9 +1,9 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { ImageEvent } from '../domain/image/events.ts';
 import type { LayerEvent } from '../domain/layer/events.ts';
-import { imageIdOfStream } from './streamIds.ts';
 import { type LoadLayerEntries, materializeChain } from './chainView.ts';
-import { nodeColumns, markerColumns } from './fileRows.ts';
+import { markerColumns, nodeColumns } from './fileRows.ts';
+import { imageIdOfStream } from './streamIds.ts';
 import type { LayerEntriesTable, ProjectionTables } from './tables.ts';
 
 /** What a projection needs of a recorded event. */
@@ -18,7 +18,11 @@ type Db = Kysely<ProjectionTables>;
 const insertBatch = 1000;
 
 /** Layers: one row per DiffID and the layer's own entry table (with implicit parents marked). */
-export async function projectLayerEvent(db: Db, { position, event }: ProjectedEvent<LayerEvent>, loadEntries: LoadLayerEntries) {
+export async function projectLayerEvent(
+  db: Db,
+  { position, event }: ProjectedEvent<LayerEvent>,
+  loadEntries: LoadLayerEntries,
+) {
   const data = event.data;
   await db
     .insertInto('layers')
@@ -39,18 +43,37 @@ export async function projectLayerEvent(db: Db, { position, event }: ProjectedEv
   const rows = new Map<string, Insertable<LayerEntriesTable>>();
   for (const entry of entries) {
     const columns = entry.kind === 'node' ? nodeColumns(entry.node) : markerColumns(entry.path);
-    rows.set(`${entry.kind}:${columns.path}`, { ...columns, diff_id: data.diffId, kind: entry.kind, implicit: false });
+    rows.set(`${entry.kind}:${columns.path}`, {
+      ...columns,
+      diff_id: data.diffId,
+      kind: entry.kind,
+      implicit: false,
+    });
   }
   const explicit = new Set(entries.map((e) => (e.kind === 'node' ? e.node.path : e.path)));
   for (const path of explicit) {
     for (let p = parentDir(path); p !== undefined; p = parentDir(p)) {
       if (explicit.has(p) || rows.has(`node:${p}`)) break;
-      rows.set(`node:${p}`, { ...markerColumns(p), type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0, diff_id: data.diffId, kind: 'node', implicit: true });
+      rows.set(`node:${p}`, {
+        ...markerColumns(p),
+        type: 'dir',
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        size: 0,
+        mtime: 0,
+        diff_id: data.diffId,
+        kind: 'node',
+        implicit: true,
+      });
     }
   }
   const values = [...rows.values()];
   for (let i = 0; i < values.length; i += insertBatch) {
-    await db.insertInto('layer_entries').values(values.slice(i, i + insertBatch)).execute();
+    await db
+      .insertInto('layer_entries')
+      .values(values.slice(i, i + insertBatch))
+      .execute();
   }
 }
 
@@ -61,7 +84,11 @@ const parentDir = (path: string): string | undefined => {
 };
 
 /** Images and their tags, as versioned rows; ImageCreated also materialises the chain view. */
-export async function projectImageEvent(db: Db, { stream, position, event }: ProjectedEvent<ImageEvent>, loadEntries: LoadLayerEntries) {
+export async function projectImageEvent(
+  db: Db,
+  { stream, position, event }: ProjectedEvent<ImageEvent>,
+  loadEntries: LoadLayerEntries,
+) {
   const imageId = imageIdOfStream(stream);
   switch (event.type) {
     case 'ImageCreated': {
@@ -97,8 +124,16 @@ export async function projectImageEvent(db: Db, { stream, position, event }: Pro
       return;
     }
     case 'ImageTagged':
-      await db.updateTable('image_tags').set({ valid_to: position }).where('reference', '=', event.data.reference).where('valid_to', 'is', null).execute();
-      await db.insertInto('image_tags').values({ reference: event.data.reference, image_id: imageId, valid_from: position, valid_to: null }).execute();
+      await db
+        .updateTable('image_tags')
+        .set({ valid_to: position })
+        .where('reference', '=', event.data.reference)
+        .where('valid_to', 'is', null)
+        .execute();
+      await db
+        .insertInto('image_tags')
+        .values({ reference: event.data.reference, image_id: imageId, valid_from: position, valid_to: null })
+        .execute();
       return;
     case 'ImageUntagged':
       await db
@@ -110,9 +145,18 @@ export async function projectImageEvent(db: Db, { stream, position, event }: Pro
         .execute();
       return;
     case 'ImageDeleted':
-      await db.updateTable('image_tags').set({ valid_to: position }).where('image_id', '=', imageId).where('valid_to', 'is', null).execute();
-      await db.updateTable('images').set({ valid_to: position }).where('image_id', '=', imageId).where('valid_to', 'is', null).execute();
+      await db
+        .updateTable('image_tags')
+        .set({ valid_to: position })
+        .where('image_id', '=', imageId)
+        .where('valid_to', 'is', null)
+        .execute();
+      await db
+        .updateTable('images')
+        .set({ valid_to: position })
+        .where('image_id', '=', imageId)
+        .where('valid_to', 'is', null)
+        .execute();
       return;
   }
 }
-

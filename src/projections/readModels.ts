@@ -5,14 +5,14 @@ import type { Digest } from '../domain/digest.ts';
 import type { LayerEntry } from '../domain/fs/node.ts';
 import type { ImageEvent } from '../domain/image/events.ts';
 import type { LayerEvent } from '../domain/layer/events.ts';
+import type { SessionEvent } from '../domain/session/events.ts';
 import { streamPrefixes } from '../domain/streams.ts';
 import type { InlineProjection } from '../eventStore/inlineProjection.ts';
 import type { RecordedEvent } from '../eventStore/types.ts';
 import type { LoadLayerEntries } from './chainView.ts';
 import { projectContainerEvent } from './containerProjection.ts';
-import type { SessionEvent } from '../domain/session/events.ts';
-import { projectSessionEvent } from './sessionProjection.ts';
 import { projectImageEvent, projectLayerEvent } from './imageProjection.ts';
+import { projectSessionEvent } from './sessionProjection.ts';
 import type { ProjectionTables } from './tables.ts';
 
 /** Reads a blob from the content store inside the given transaction. */
@@ -42,8 +42,14 @@ export function readModelsProjection(readContent: ReadContent): InlineProjection
     async apply(trx, events) {
       const db = trx as unknown as Kysely<ProjectionTables>;
       const loadEntries: LoadLayerEntries = async (diffId) => {
-        const layer = await db.selectFrom('layers').select('entries_digest').where('diff_id', '=', diffId).executeTakeFirstOrThrow();
-        return JSON.parse(new TextDecoder().decode(await readContent(trx, layer.entries_digest as Digest))) as LayerEntry[];
+        const layer = await db
+          .selectFrom('layers')
+          .select('entries_digest')
+          .where('diff_id', '=', diffId)
+          .executeTakeFirstOrThrow();
+        return JSON.parse(
+          new TextDecoder().decode(await readContent(trx, layer.entries_digest as Digest)),
+        ) as LayerEntry[];
       };
       for (const event of events) await projectEvent(db, event, loadEntries);
     },
@@ -51,7 +57,11 @@ export function readModelsProjection(readContent: ReadContent): InlineProjection
 }
 
 /** One event into the read models (also used by rebuilds). */
-export async function projectEvent(db: Kysely<ProjectionTables>, event: RecordedEvent, loadEntries: LoadLayerEntries) {
+export async function projectEvent(
+  db: Kysely<ProjectionTables>,
+  event: RecordedEvent,
+  loadEntries: LoadLayerEntries,
+) {
   const projected = { stream: event.stream, position: event.position };
   if (layerTypes.includes(event.type) && event.stream.startsWith(streamPrefixes.layer)) {
     await projectLayerEvent(db, { ...projected, event: event as unknown as LayerEvent }, loadEntries);
@@ -59,11 +69,19 @@ export async function projectEvent(db: Kysely<ProjectionTables>, event: Recorded
     await projectImageEvent(db, { ...projected, event: event as unknown as ImageEvent }, loadEntries);
   } else if (sessionTypes.includes(event.type) && event.stream.startsWith('session-')) {
     await projectSessionEvent(db, { ...projected, event: event as unknown as SessionEvent });
-  } else if (containerTypes.includes(event.type) && event.stream.startsWith(streamPrefixes.container) && !event.stream.startsWith(streamPrefixes.containerName)) {
+  } else if (
+    containerTypes.includes(event.type) &&
+    event.stream.startsWith(streamPrefixes.container) &&
+    !event.stream.startsWith(streamPrefixes.containerName)
+  ) {
     const metadata = event.metadata as { sessionId?: string; command?: string };
-    await projectContainerEvent(db, { ...projected, event: event as unknown as ContainerEvent }, {
-      sessionId: metadata.sessionId ?? null,
-      command: metadata.command ?? null,
-    });
+    await projectContainerEvent(
+      db,
+      { ...projected, event: event as unknown as ContainerEvent },
+      {
+        sessionId: metadata.sessionId ?? null,
+        command: metadata.command ?? null,
+      },
+    );
   }
 }

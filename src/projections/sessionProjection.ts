@@ -4,17 +4,33 @@ import type { ProjectedEvent } from './imageProjection.ts';
 import type { ProjectionTables } from './tables.ts';
 
 /** Sessions and their steps; a step's position is its CommandExecuted event's. */
-export async function projectSessionEvent(db: Kysely<ProjectionTables>, { stream, position, event }: ProjectedEvent<SessionEvent>) {
+export async function projectSessionEvent(
+  db: Kysely<ProjectionTables>,
+  { stream, position, event }: ProjectedEvent<SessionEvent>,
+) {
   const sessionId = stream.slice('session-'.length);
   switch (event.type) {
     case 'SessionStarted':
       await db
         .insertInto('sessions')
-        .values({ session_id: sessionId, container_id: event.data.containerId, interactive: event.data.interactive, started_at: event.data.startedAt, started_position: position, ended_at: null, ended_position: null, exit_code: null })
+        .values({
+          session_id: sessionId,
+          container_id: event.data.containerId,
+          interactive: event.data.interactive,
+          started_at: event.data.startedAt,
+          started_position: position,
+          ended_at: null,
+          ended_position: null,
+          exit_code: null,
+        })
         .execute();
       return;
     case 'CommandExecuted': {
-      const session = await db.selectFrom('sessions').select('container_id').where('session_id', '=', sessionId).executeTakeFirstOrThrow();
+      const session = await db
+        .selectFrom('sessions')
+        .select('container_id')
+        .where('session_id', '=', sessionId)
+        .executeTakeFirstOrThrow();
       const d = event.data;
       await db
         .insertInto('session_steps')
@@ -37,7 +53,11 @@ export async function projectSessionEvent(db: Kysely<ProjectionTables>, { stream
       return;
     }
     case 'SessionEnded':
-      await db.updateTable('sessions').set({ ended_at: event.data.endedAt, ended_position: position, exit_code: event.data.exitCode }).where('session_id', '=', sessionId).execute();
+      await db
+        .updateTable('sessions')
+        .set({ ended_at: event.data.endedAt, ended_position: position, exit_code: event.data.exitCode })
+        .where('session_id', '=', sessionId)
+        .execute();
       return;
   }
 }

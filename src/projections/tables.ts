@@ -2,7 +2,11 @@ import type { ColumnType } from 'kysely';
 
 /** int8 columns: written as numbers, read back as strings (pg) or numbers (PGlite). */
 type Int8 = ColumnType<string | number, number | bigint | string, number | bigint | string>;
-type Int8Null = ColumnType<string | number | null, number | bigint | string | null, number | bigint | string | null>;
+type Int8Null = ColumnType<
+  string | number | null,
+  number | bigint | string | null,
+  number | bigint | string | null
+>;
 
 interface FileColumns {
   path: string;

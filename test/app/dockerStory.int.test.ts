@@ -1,22 +1,29 @@
 import { beforeAll, expect, it } from 'vitest';
-import { changeContainerState, createContainerFrom, removeContainerByRef } from '../../src/app/containers.ts';
 import { containerChangesAt } from '../../src/app/changes.ts';
 import { commitContainer } from '../../src/app/commitContainer.ts';
-import { writeFile, removePath } from '../../src/app/files.ts';
+import { changeContainerState, createContainerFrom, removeContainerByRef } from '../../src/app/containers.ts';
+import { removePath, writeFile } from '../../src/app/files.ts';
 import { importImage } from '../../src/app/importImage.ts';
-import { openStrata, type Strata } from '../../src/app/openStrata.ts';
+import type { Strata } from '../../src/app/openStrata.ts';
 import { head } from '../../src/eventStore/head.ts';
 import { FileView } from '../../src/projections/fileView.ts';
 import { findContainer } from '../../src/projections/queries/containers.ts';
 import { findImage, imageById } from '../../src/projections/queries/images.ts';
-import { dir, file, symlink, whiteout } from '../support/tarBuilder.ts';
 import { memoryImage } from '../support/memoryImage.ts';
 import { eachBackend } from '../support/strata.ts';
+import { dir, file, symlink, whiteout } from '../support/tarBuilder.ts';
 
 const ubuntu = () =>
   memoryImage(
     [
-      [dir('etc'), file('etc/os-release', 'NAME=Strata\n'), dir('bin'), file('bin/sh', '#!sh', { mode: 0o755 }), dir('tmp', { mode: 0o1777 }), symlink('usr/bin', '/bin')],
+      [
+        dir('etc'),
+        file('etc/os-release', 'NAME=Strata\n'),
+        dir('bin'),
+        file('bin/sh', '#!sh', { mode: 0o755 }),
+        dir('tmp', { mode: 0o1777 }),
+        symlink('usr/bin', '/bin'),
+      ],
       [file('etc/motd', 'hello\n'), dir('var'), file('var/old.log', 'old'), whiteout('etc/os-release')],
     ],
     { tag: 'ubuntu:latest' },
@@ -35,7 +42,9 @@ eachBackend('the Docker story, through the command handlers and projections', (g
   };
   const read = async (view: FileView, path: string) => {
     const entry = await view.lookup(path);
-    return entry?.node.digest ? new TextDecoder().decode(await strata.blobs.readAll(entry.node.digest)) : undefined;
+    return entry?.node.digest
+      ? new TextDecoder().decode(await strata.blobs.readAll(entry.node.digest))
+      : undefined;
   };
 
   it('pulls an image: layers base first, merged view with whiteouts applied', async () => {
@@ -97,7 +106,11 @@ eachBackend('the Docker story, through the command handlers and projections', (g
     await createContainerFrom(strata, { image: 'ubuntu', name: 'c3' });
     await writeFile(strata, 'c3', { path: '/app/hello.txt', content: 'committed\n' });
     await removePath(strata, 'c3', { path: '/etc/motd' });
-    const imageId = await commitContainer(strata, { container: 'c3', reference: 'myapp:v1', message: 'add hello' });
+    const imageId = await commitContainer(strata, {
+      container: 'c3',
+      reference: 'myapp:v1',
+      message: 'add hello',
+    });
     const image = (await findImage(strata.db, 'myapp:v1'))!;
     expect(image.image_id).toBe(imageId);
     expect(image.diff_ids).toHaveLength(3);
@@ -108,4 +121,3 @@ eachBackend('the Docker story, through the command handlers and projections', (g
     expect(await new FileView(strata.db, base.top_chain_id).lookup('/etc/motd')).not.toBeNull();
   });
 });
-

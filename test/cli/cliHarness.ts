@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import type { Strata } from '../../src/app/openStrata.ts';
 import { defaultLimits, type StrataConfig } from '../../src/config.ts';
+import { parseTokenList } from '../../src/server/auth.ts';
 import { createMemoryLogger } from '../../src/server/log.ts';
 import { type RunningServer, startServer } from '../../src/server/startServer.ts';
 
@@ -38,8 +39,15 @@ export function runCli(
   });
 }
 
-/** Starts Strata's real server (port 0, loopback, no tokens) over `getStrata()`'s database for the suite. */
-export function cliServer(getStrata: () => Promise<Strata>, prepare?: (strata: Strata) => Promise<void>) {
+/**
+ * Starts Strata's real server (port 0, loopback; no tokens unless given, as `STRATA_TOKENS` has
+ * them) over `getStrata()`'s database for the suite.
+ */
+export function cliServer(
+  getStrata: () => Promise<Strata>,
+  prepare?: (strata: Strata) => Promise<void>,
+  options: { tokens?: string } = {},
+) {
   let server: RunningServer | undefined;
   const handle = {
     url: '',
@@ -53,7 +61,7 @@ export function cliServer(getStrata: () => Promise<Strata>, prepare?: (strata: S
     const config: StrataConfig = {
       host: '127.0.0.1',
       port: 0,
-      tokens: [],
+      tokens: options.tokens ? parseTokenList(options.tokens) : [],
       graphiql: false,
       limits: defaultLimits,
       shutdownGraceMs: 1000,

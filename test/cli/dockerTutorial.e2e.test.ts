@@ -403,6 +403,31 @@ eachBackend('the Docker tutorial with the strata CLI', (getStrata) => {
   );
 
   it(
+    'tag, rmi and version',
+    async () => {
+      expect(await cli(['tag', 'myimg', 'myimg:v2'])).toEqual({ stdout: '', stderr: '', code: 0 });
+      expect(
+        lines((await cli(['images', 'myimg', '--format', '{{.Repository}}:{{.Tag}}'])).stdout).sort(),
+      ).toEqual(['myimg:latest', 'myimg:v2']);
+      expect(await cli(['rmi', 'myimg:v2'])).toEqual({ stdout: 'Untagged: myimg:v2\n', stderr: '', code: 0 });
+      expect(await cli(['rmi', 'nope'])).toEqual({
+        stdout: '',
+        stderr: 'Error response from daemon: No such image: nope\n',
+        code: 1,
+      });
+      const inUse = await cli(['rmi', 'myimg']);
+      expect(inUse.code).toBe(1);
+      expect(inUse.stderr).toMatch(
+        /^Error response from daemon: conflict: unable to remove repository reference "myimg" \(must force\) - container [0-9a-f]{12} is using its referenced image [0-9a-f]{12}\n$/,
+      );
+      expect((await cli(['version'])).stdout).toMatch(
+        /^Client:\n Version: +\d+\.\d+\.\d+\n[\s\S]*\nServer:\n Version: +\S+\n Event store: +(pglite|postgres)\n$/,
+      );
+    },
+    slow,
+  );
+
+  it(
     'events streams new events over SSE until Ctrl-C; --since/--until replays a range',
     async () => {
       const response = await fetch(s.url, {

@@ -54,6 +54,10 @@ describe('the core contract (../shared/contract/core.graphql)', () => {
   });
 
   it('is kept whole: every type, field, argument and union member of core.graphql', async () => {
-    expect(await checkContract()).toMatchObject({ code: 0, breaks: [], summary: 'contract kept: 0 breaking differences' });
+    expect(await checkContract()).toMatchObject({
+      code: 0,
+      breaks: [],
+      summary: 'contract kept: 0 breaking differences',
+    });
   });
 });

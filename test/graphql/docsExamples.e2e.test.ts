@@ -17,7 +17,12 @@ eachBackend('docs/graphql.md examples', (getStrata) => {
   beforeAll(async () => {
     const strata = await getStrata();
     gql = strataYoga(strata).gql;
-    await importImage(strata, memoryImage([[dir('etc'), file('etc/os-release', 'NAME=demo\n'), dir('root')]], { tag: 'ubuntu:latest' }));
+    await importImage(
+      strata,
+      memoryImage([[dir('etc'), file('etc/os-release', 'NAME=demo\n'), dir('root')]], {
+        tag: 'ubuntu:latest',
+      }),
+    );
     await createContainerFrom(strata, { image: 'ubuntu', name: 'web' });
     await changeContainerState(strata, 'web', 'start');
     await writeFile(strata, 'web', { path: '/root/notes.txt', content: 'first\n' });
@@ -31,8 +36,10 @@ eachBackend('docs/graphql.md examples', (getStrata) => {
     for (const example of examples) {
       const data = await gql(example);
       for (const value of Object.values(data)) {
-        if (value && typeof value === 'object' && '__typename' in value) expect((value as { __typename: string }).__typename).toMatch(/Success$/);
-        if (value && typeof value === 'object' && 'code' in value) throw new Error(`example failed: ${JSON.stringify(value)}`);
+        if (value && typeof value === 'object' && '__typename' in value)
+          expect((value as { __typename: string }).__typename).toMatch(/Success$/);
+        if (value && typeof value === 'object' && 'code' in value)
+          throw new Error(`example failed: ${JSON.stringify(value)}`);
       }
     }
     const after = await gql('{ container(ref: "web") { file(path: "/root/notes.txt") { content } } }');

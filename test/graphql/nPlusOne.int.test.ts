@@ -1,4 +1,11 @@
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import { createContainerFrom } from '../../src/app/containers.ts';
 import { importImage } from '../../src/app/importImage.ts';
@@ -25,7 +32,12 @@ eachBackend('no N+1: a page of containers with their images and layers', (getStr
   beforeAll(async () => {
     strata = await getStrata();
     for (let i = 0; i < 3; i++) {
-      await importImage(strata, memoryImage([[dir('etc'), file('etc/base', 'base')], [file(`etc/app${i}`, `app ${i}`)]], { tag: `app:v${i}` }));
+      await importImage(
+        strata,
+        memoryImage([[dir('etc'), file('etc/base', 'base')], [file(`etc/app${i}`, `app ${i}`)]], {
+          tag: `app:v${i}`,
+        }),
+      );
     }
     for (let i = 0; i < 50; i++) await createContainerFrom(strata, { image: `app:v${i % 3}`, name: `c${i}` });
   });

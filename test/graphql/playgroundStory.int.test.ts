@@ -1,4 +1,4 @@
-import { parse, print, type OperationDefinitionNode } from 'graphql';
+import { type OperationDefinitionNode, parse, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultQuery } from '../../src/graphql/playground.ts';
 import { pushFixtures } from '../support/fixtures.ts';
@@ -25,16 +25,29 @@ describe('the playground walkthrough', () => {
       const { gql } = strataYoga(await getStrata());
       const image = `${registry.host}/fixtures/base:oci`;
       const document = parse(defaultQuery.replaceAll('"busybox"', JSON.stringify(image)));
-      const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
-      expect(operations.map((o) => o.name?.value)).toEqual(['Pull', 'Create', 'Start', 'Write', 'Restart', 'ReadBack', 'AsOf', 'Usage']);
+      const operations = document.definitions.filter(
+        (d): d is OperationDefinitionNode => d.kind === 'OperationDefinition',
+      );
+      expect(operations.map((o) => o.name?.value)).toEqual([
+        'Pull',
+        'Create',
+        'Start',
+        'Write',
+        'Restart',
+        'ReadBack',
+        'AsOf',
+        'Usage',
+      ]);
       // biome-ignore lint/suspicious/noExplicitAny: GraphQL results are inspected freely.
       const results: Record<string, any> = {};
       for (const operation of operations) {
         const name = operation.name!.value;
-        const variables = name === 'AsOf' ? { position: results.Write.writeFile.data.origin.position - 1 } : {};
+        const variables =
+          name === 'AsOf' ? { position: results.Write.writeFile.data.origin.position - 1 } : {};
         results[name] = await gql(print(operation), variables);
         for (const value of Object.values(results[name])) {
-          if (value && typeof value === 'object' && '__typename' in value) expect((value as { __typename: string }).__typename, name).toMatch(/Success$/);
+          if (value && typeof value === 'object' && '__typename' in value)
+            expect((value as { __typename: string }).__typename, name).toMatch(/Success$/);
         }
       }
       expect(results.Pull.pullImage.data.status).toMatch(/^Downloaded newer image for /);

@@ -11,7 +11,21 @@ eachBackend('shell sessions: docker run -it, type commands, exit, start -ai, rep
   beforeAll(async () => {
     const strata: Strata = await getStrata();
     gql = strataYoga(strata).gql;
-    await importImage(strata, memoryImage([[dir('etc'), file('etc/motd', 'hello\n'), dir('root', { mode: 0o700 }), dir('var'), file('var/log.txt', 'old\n')]], { tag: 'ubuntu:latest' }));
+    await importImage(
+      strata,
+      memoryImage(
+        [
+          [
+            dir('etc'),
+            file('etc/motd', 'hello\n'),
+            dir('root', { mode: 0o700 }),
+            dir('var'),
+            file('var/log.txt', 'old\n'),
+          ],
+        ],
+        { tag: 'ubuntu:latest' },
+      ),
+    );
   });
 
   const exec = async (command: string, session?: string) =>
@@ -23,13 +37,25 @@ eachBackend('shell sessions: docker run -it, type commands, exit, start -ai, rep
     ).exec;
 
   it('records each command as a step with its output, exit code, changes and position', async () => {
-    await gql(`mutation { createContainer(image: "ubuntu", name: "shell", cmd: ["/bin/bash"]) { __typename } }`);
+    await gql(
+      `mutation { createContainer(image: "ubuntu", name: "shell", cmd: ["/bin/bash"]) { __typename } }`,
+    );
     const notRunning = await exec('ls');
-    expect(notRunning).toMatchObject({ __typename: 'ConflictError', message: expect.stringMatching(/is not running/) });
+    expect(notRunning).toMatchObject({
+      __typename: 'ConflictError',
+      message: expect.stringMatching(/is not running/),
+    });
     await gql(`mutation { startContainer(container: "shell") { __typename } }`);
-    const session = (await gql(`mutation { startSession(container: "shell") { ... on MutationStartSessionSuccess { data { id } } } }`)).startSession.data.id;
+    const session = (
+      await gql(
+        `mutation { startSession(container: "shell") { ... on MutationStartSessionSuccess { data { id } } } }`,
+      )
+    ).startSession.data.id;
 
-    const write = await exec('echo "hello from strata" > /root/notes.txt && mkdir -p /srv/app && rm /var/log.txt', session);
+    const write = await exec(
+      'echo "hello from strata" > /root/notes.txt && mkdir -p /srv/app && rm /var/log.txt',
+      session,
+    );
     expect(write.data).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
     expect(write.data.step.changes).toEqual([
       { kind: 'C', path: '/root' },
@@ -42,7 +68,10 @@ eachBackend('shell sessions: docker run -it, type commands, exit, start -ai, rep
     const cat = await exec('cat /root/notes.txt | wc -c', session);
     expect(cat.data).toMatchObject({ exitCode: 0, stdout: '18\n' });
     const missing = await exec('cat missing.txt', session);
-    expect(missing.data).toMatchObject({ exitCode: 1, stderr: 'cat: missing.txt: No such file or directory\n' });
+    expect(missing.data).toMatchObject({
+      exitCode: 1,
+      stderr: 'cat: missing.txt: No such file or directory\n',
+    });
     const apt = await exec('apt-get install -y curl', session);
     expect(apt.data).toMatchObject({ exitCode: 127, stderr: 'bash: apt-get: command not found\n' });
     const partial = await exec('echo one > /root/a && cat /nope && echo two > /root/b', session);
@@ -51,15 +80,25 @@ eachBackend('shell sessions: docker run -it, type commands, exit, start -ai, rep
     expect(partial.data.stderr).toBe('cat: /nope: No such file or directory\n');
 
     await gql(`mutation($s: ID!) { endSession(session: $s, exitCode: 0) { __typename } }`, { s: session });
-    const stopped = await gql(`{ container(ref: "shell") { state exitCode file(path: "/root/notes.txt") { content } } }`);
-    expect(stopped.container).toEqual({ state: 'EXITED', exitCode: 0, file: { content: 'hello from strata\n' } });
+    const stopped = await gql(
+      `{ container(ref: "shell") { state exitCode file(path: "/root/notes.txt") { content } } }`,
+    );
+    expect(stopped.container).toEqual({
+      state: 'EXITED',
+      exitCode: 0,
+      file: { content: 'hello from strata\n' },
+    });
 
     await gql(`mutation { startContainer(container: "shell") { __typename } }`);
-    const again = await gql(`mutation { startSession(container: "shell") { ... on MutationStartSessionSuccess { data { id } } } }`);
+    const again = await gql(
+      `mutation { startSession(container: "shell") { ... on MutationStartSessionSuccess { data { id } } } }`,
+    );
     const still = await exec('cat /root/notes.txt', again.startSession.data.id);
     expect(still.data.stdout).toBe('hello from strata\n');
 
-    const replay = await gql(`{ container(ref: "shell") { sessions { id interactive exitCode steps { index command exitCode position changes { kind path } } } } }`);
+    const replay = await gql(
+      `{ container(ref: "shell") { sessions { id interactive exitCode steps { index command exitCode position changes { kind path } } } } }`,
+    );
     const [first, second] = replay.container.sessions;
     expect(first.steps.map((s: { command: string }) => s.command)).toEqual([
       'echo "hello from strata" > /root/notes.txt && mkdir -p /srv/app && rm /var/log.txt',
@@ -71,8 +110,14 @@ eachBackend('shell sessions: docker run -it, type commands, exit, start -ai, rep
     expect(first.exitCode).toBe(0);
     expect(second.steps).toHaveLength(1);
     const afterFirstStep = first.steps[0].position;
-    const asOf = await gql(`query($p: Position) { container(ref: "shell", asOf: $p) { file(path: "/root/a") { path } notes: file(path: "/root/notes.txt") { content origin { command session { id } } } } }`, { p: afterFirstStep });
+    const asOf = await gql(
+      `query($p: Position) { container(ref: "shell", asOf: $p) { file(path: "/root/a") { path } notes: file(path: "/root/notes.txt") { content origin { command session { id } } } } }`,
+      { p: afterFirstStep },
+    );
     expect(asOf.container.file).toBeNull();
-    expect(asOf.container.notes.origin).toEqual({ command: first.steps[0].command, session: { id: first.id } });
+    expect(asOf.container.notes.origin).toEqual({
+      command: first.steps[0].command,
+      session: { id: first.id },
+    });
   });
 });

@@ -1,5 +1,5 @@
-import type { AppServices } from '../../src/app/services.ts';
 import type { Strata } from '../../src/app/openStrata.ts';
+import type { AppServices } from '../../src/app/services.ts';
 import { defaultLimits } from '../../src/config.ts';
 import { schema } from '../../src/graphql/schema/index.ts';
 import { createStrataYoga } from '../../src/graphql/yoga.ts';

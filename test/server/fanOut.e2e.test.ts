@@ -21,13 +21,22 @@ const freePort = () =>
 async function startProcess(databaseUrl: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(process.execPath, [bin, 'serve'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', STRATA_LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      STRATA_LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}/graphql`;
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return { url, child };
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -54,7 +63,9 @@ describePostgres('live events fan out across server processes', (backend) => {
     const response = await fetch(a, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify({ query: 'subscription { events(types: ["ImageTagged", "TagAssigned"]) { position type stream } }' }),
+      body: JSON.stringify({
+        query: 'subscription { events(types: ["ImageTagged", "TagAssigned"]) { position type stream } }',
+      }),
       signal: controller.signal,
     });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
@@ -82,7 +93,9 @@ describePostgres('live events fan out across server processes', (backend) => {
     const mutation = await fetch(b, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: 'mutation { tagImage(image: "nothing-here", target: "x:y") { __typename } }' }),
+      body: JSON.stringify({
+        query: 'mutation { tagImage(image: "nothing-here", target: "x:y") { __typename } }',
+      }),
     }).then((r) => r.json());
     expect(mutation.data.tagImage.__typename).toBe('NotFoundError');
     // B has no image to act on, so the write goes through the store's append function on the same
@@ -91,7 +104,20 @@ describePostgres('live events fan out across server processes', (backend) => {
     const client = new pg.default.Client({ connectionString: backend().databaseUrl });
     await client.connect();
     await client.query(`select * from strata_append($1::jsonb)`, [
-      JSON.stringify([{ stream: 'tag-example.com/x:y', expected: 'no_stream', events: [{ id: crypto.randomUUID(), type: 'TagAssigned', data: { reference: 'example.com/x:y', imageId: `sha256:${'a'.repeat(64)}` }, metadata: { schemaVersion: 1 } }] }]),
+      JSON.stringify([
+        {
+          stream: 'tag-example.com/x:y',
+          expected: 'no_stream',
+          events: [
+            {
+              id: crypto.randomUUID(),
+              type: 'TagAssigned',
+              data: { reference: 'example.com/x:y', imageId: `sha256:${'a'.repeat(64)}` },
+              metadata: { schemaVersion: 1 },
+            },
+          ],
+        },
+      ]),
     ]);
     await client.end();
     await readUntil(1);

@@ -8,10 +8,19 @@ export const hasChromium = (): boolean => existsSync(chromiumPath);
 
 /** Headless Chromium with the flags this sandbox needs (no background networking: it has no internet). */
 export function launchChromium(): Promise<Browser> {
-  if (!hasChromium()) throw new Error(`${chromiumPath} is missing: run scripts/install-test-tools.sh (apt package chromium)`);
+  if (!hasChromium())
+    throw new Error(`${chromiumPath} is missing: run scripts/install-test-tools.sh (apt package chromium)`);
   return chromium.launch({
     executablePath: chromiumPath,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }

@@ -10,7 +10,7 @@
  *   const pushed = await pushFixtures(registry);            // skopeo copy into a TestRegistry, v2s2 + oci
  *   openImage(pushed.app1.oci) / openImage(pushed.multi.v2s2, { platform: 'linux/arm64' })
  */
-import { requiredInCi } from './registry.ts';
+
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -22,6 +22,7 @@ import { promisify } from 'node:util';
 import type { Digest } from '../../src/domain/digest.ts';
 import type { ImageTarget } from '../../src/oci/registry/openImage.ts';
 import type { TestRegistry } from './registry.ts';
+import { requiredInCi } from './registry.ts';
 import { buildTar, dir, file, opaque, whiteout } from './tarBuilder.ts';
 
 const run = promisify(execFile);
@@ -48,7 +49,8 @@ export const fixtureCacheDir = (): string =>
 export const hasFixtureTools = (): boolean =>
   requiredInCi(
     'umoci, skopeo or busybox',
-    ['/usr/bin/umoci', '/usr/bin/skopeo'].every((p) => existsSync(p)) && (existsSync('/bin/busybox') || existsSync('/usr/bin/busybox')),
+    ['/usr/bin/umoci', '/usr/bin/skopeo'].every((p) => existsSync(p)) &&
+      (existsSync('/bin/busybox') || existsSync('/usr/bin/busybox')),
   );
 
 /** The hand-built layer: whiteouts of a file and a dir, an opaque dir with a new file, a changed file. */

@@ -10,24 +10,42 @@ import { type BuiltLayer, buildLayer, sha256, type TarEntrySpec } from './tarBui
  */
 export function memoryImage(
   layers: readonly (readonly TarEntrySpec[])[],
-  options: { tag?: string; cmd?: string[]; created?: string; history?: { created_by: string; empty_layer?: boolean }[] } = {},
+  options: {
+    tag?: string;
+    cmd?: string[];
+    created?: string;
+    history?: { created?: string; created_by: string; empty_layer?: boolean }[];
+  } = {},
 ): ImageSource & { built: BuiltLayer[] } {
   const built = layers.map((entries) => buildLayer(entries, { compression: 'gzip' }));
   const config = {
     architecture: 'amd64',
     os: 'linux',
     created: options.created ?? '2026-01-01T00:00:00Z',
-    config: { Cmd: options.cmd ?? ['/bin/sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
+    config: {
+      Cmd: options.cmd ?? ['/bin/sh'],
+      Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+    },
     rootfs: { type: 'layers', diff_ids: built.map((l) => l.diffId) },
-    history: options.history ?? built.map((_, i) => ({ created: '2026-01-01T00:00:00Z', created_by: `/bin/sh -c #(nop) layer ${i}` })),
+    history:
+      options.history ??
+      built.map((_, i) => ({ created: '2026-01-01T00:00:00Z', created_by: `/bin/sh -c #(nop) layer ${i}` })),
   };
   const configBytes = new TextEncoder().encode(JSON.stringify(config));
   const configDigest = sha256(configBytes);
   const manifest = {
     schemaVersion: 2 as const,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: configBytes.length },
-    layers: built.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.compressedSize })),
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: configDigest,
+      size: configBytes.length,
+    },
+    layers: built.map((l) => ({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      digest: l.digest,
+      size: l.compressedSize,
+    })),
   };
   const manifestBytes = new TextEncoder().encode(JSON.stringify(manifest));
   const blobs = new Map<string, Uint8Array>(built.map((l) => [l.digest, l.blob]));
@@ -41,7 +59,13 @@ export function memoryImage(
     manifestBytes,
     manifestOriginal: true,
     platform: { os: 'linux', architecture: 'amd64' },
-    config: { digest: configDigest, size: configBytes.length, mediaType: manifest.config.mediaType, bytes: configBytes, parsed: parseImageConfig(configBytes) },
+    config: {
+      digest: configDigest,
+      size: configBytes.length,
+      mediaType: manifest.config.mediaType,
+      bytes: configBytes,
+      parsed: parseImageConfig(configBytes),
+    },
     layers: built.map((l) => ({
       digest: l.digest,
       size: l.compressedSize,
@@ -54,7 +78,8 @@ export function memoryImage(
     openBlob: async function* (blob) {
       const data = blobs.get(blob.digest);
       if (!data) throw new Error(`no blob ${blob.digest}`);
-      for (let offset = 0; offset < data.length; offset += 64 * 1024) yield data.subarray(offset, offset + 64 * 1024);
+      for (let offset = 0; offset < data.length; offset += 64 * 1024)
+        yield data.subarray(offset, offset + 64 * 1024);
     },
   };
 }

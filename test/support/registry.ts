@@ -68,7 +68,8 @@ export const registryBinary = (): string | null =>
 export const hasRegistry = (): boolean => requiredInCi('docker-registry', registryBinary() !== null);
 
 export function requiredInCi(tool: string, present: boolean): boolean {
-  if (!present && process.env.CI) throw new Error(`${tool} is missing in CI: .ci/run must install it (scripts/install-test-tools.sh)`);
+  if (!present && process.env.CI)
+    throw new Error(`${tool} is missing in CI: .ci/run must install it (scripts/install-test-tools.sh)`);
   return present;
 }
 

@@ -18,4 +18,3 @@ export function eachBackend(name: string, suite: (getStrata: () => Promise<Strat
     });
   });
 }
-

@@ -4,7 +4,10 @@ import type { CommandExecutedData, SessionEvent } from './events.ts';
 import { evolveSession, initialSessionState, type SessionState } from './state.ts';
 
 export type SessionCommand =
-  | { type: 'StartSession'; data: { sessionId: string; containerId: string; interactive: boolean; now: string } }
+  | {
+      type: 'StartSession';
+      data: { sessionId: string; containerId: string; interactive: boolean; now: string };
+    }
   | { type: 'RecordStep'; data: Omit<CommandExecutedData, 'index' | 'executedAt'> & { now: string } }
   | { type: 'EndSession'; data: { exitCode: number; now: string } };
 
@@ -13,11 +16,23 @@ export function decideSession(command: SessionCommand, state: SessionState): Ses
   switch (command.type) {
     case 'StartSession':
       if (state.status !== 'absent') throw conflictError(`session ${command.data.sessionId} already exists`);
-      if (!/^[a-zA-Z0-9_-]{1,64}$/.test(command.data.sessionId)) throw validationError(`invalid session id "${command.data.sessionId}"`);
-      return [{ type: 'SessionStarted', data: { sessionId: command.data.sessionId, containerId: command.data.containerId, interactive: command.data.interactive, startedAt: command.data.now } }];
+      if (!/^[a-zA-Z0-9_-]{1,64}$/.test(command.data.sessionId))
+        throw validationError(`invalid session id "${command.data.sessionId}"`);
+      return [
+        {
+          type: 'SessionStarted',
+          data: {
+            sessionId: command.data.sessionId,
+            containerId: command.data.containerId,
+            interactive: command.data.interactive,
+            startedAt: command.data.now,
+          },
+        },
+      ];
     case 'RecordStep': {
       if (state.status === 'absent') throw notFoundError('No such session');
-      if (state.status === 'ended') throw conflictError(`session ${state.sessionId} has ended`, { sessionId: state.sessionId });
+      if (state.status === 'ended')
+        throw conflictError(`session ${state.sessionId} has ended`, { sessionId: state.sessionId });
       const { now, ...step } = command.data;
       return [{ type: 'CommandExecuted', data: { ...step, index: state.steps + 1, executedAt: now } }];
     }

@@ -10,62 +10,101 @@ import { imageById } from '../../projections/queries/images.ts';
 import { builder } from '../builder.ts';
 import { resolvePage } from '../connections.ts';
 import { mutationField } from '../mutation.ts';
-import { ContainerRef, ChangeRef, FileEntryRef, ImageRef, LayerRef, SessionRef } from './refs.ts';
 import { imageLoader, layerLoader, sizeRwLoader } from './loaders.ts';
+import { ChangeRef, ContainerRef, FileEntryRef, ImageRef, LayerRef, SessionRef } from './refs.ts';
 import type { ContainerShape } from './shapes.ts';
 import { viewFields } from './viewFields.ts';
-
 
 export const ContainerStateEnum = builder.enumType('ContainerState', {
   values: ['CREATED', 'RUNNING', 'PAUSED', 'RESTARTING', 'REMOVING', 'EXITED', 'DEAD'] as const,
 });
 
 /** The merged view of a container at its position: its writable layer over its image's chain. */
-async function containerView({ row, asOf }: ContainerShape, ctx: { app: AppServices; loaders: import('../context.ts').RequestLoaders } & Parameters<typeof imageLoader>[0]) {
+async function containerView(
+  { row, asOf }: ContainerShape,
+  ctx: { app: AppServices; loaders: import('../context.ts').RequestLoaders } & Parameters<
+    typeof imageLoader
+  >[0],
+) {
   const image = await imageLoader(ctx, asOf).load(row.image_id);
   return new FileView(ctx.app.db, image?.top_chain_id ?? null, { containerId: row.container_id, asOf });
 }
 
 builder.node(ContainerRef, {
-  description: 'A container: a writable layer over an image, with Docker\'s lifecycle, as of a position.',
+  description: "A container: a writable layer over an image, with Docker's lifecycle, as of a position.",
   id: { resolve: ({ row }) => row.container_id },
   loadOne: async (id, ctx) => {
     const row = await findContainer(ctx.app.db, id);
     return row && row.container_id === id ? { row, asOf: undefined } : null;
   },
-  isTypeOf: (value) => typeof value === 'object' && value !== null && 'row' in value && 'container_id' in (value as ContainerShape).row,
+  isTypeOf: (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    'row' in value &&
+    'container_id' in (value as ContainerShape).row,
   fields: (t) => ({
-    containerId: t.string({ description: '64 lowercase hex characters.', resolve: ({ row }) => row.container_id }),
+    containerId: t.string({
+      description: '64 lowercase hex characters.',
+      resolve: ({ row }) => row.container_id,
+    }),
     name: t.string({ resolve: ({ row }) => row.name }),
     image: t.field({
       type: ImageRef,
       description: 'The image it was created from (as it was, even if since removed).',
-      resolve: async ({ row, asOf }, _a, ctx) => ({ row: (await imageLoader(ctx, asOf).load(row.image_id))!, asOf }),
+      resolve: async ({ row, asOf }, _a, ctx) => ({
+        row: (await imageLoader(ctx, asOf).load(row.image_id))!,
+        asOf,
+      }),
     }),
-    command: t.stringList({ description: 'The command the container runs (Entrypoint + Cmd).', resolve: ({ row }) => row.cmd }),
+    command: t.stringList({
+      description: 'The command the container runs (Entrypoint + Cmd).',
+      resolve: ({ row }) => row.cmd,
+    }),
     created: t.field({ type: 'DateTime', resolve: ({ row }) => row.created }),
     state: t.field({ type: ContainerStateEnum, resolve: ({ row }) => row.state.toUpperCase() as never }),
-    restartCount: t.int({ description: 'Restarts made by a restart policy (a manual restart resets it, as in Docker).', resolve: ({ row }) => row.restart_count }),
+    restartCount: t.int({
+      description: 'Restarts made by a restart policy (a manual restart resets it, as in Docker).',
+      resolve: ({ row }) => row.restart_count,
+    }),
     exitCode: t.int({ nullable: true, resolve: ({ row }) => row.exit_code }),
     startedAt: t.field({ type: 'DateTime', nullable: true, resolve: ({ row }) => row.started_at }),
     finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: ({ row }) => row.finished_at }),
-    sizeRw: t.field({ type: 'Long', description: 'Bytes in the writable layer.', resolve: ({ row, asOf }, _a, ctx) => sizeRwLoader(ctx, asOf).load(row.container_id) }),
+    sizeRw: t.field({
+      type: 'Long',
+      description: 'Bytes in the writable layer.',
+      resolve: ({ row, asOf }, _a, ctx) => sizeRwLoader(ctx, asOf).load(row.container_id),
+    }),
     ...viewFields<ContainerShape>(t, containerView),
-    changes: t.field({ type: [ChangeRef], description: 'As `docker diff`.', resolve: ({ row, asOf }, _a, ctx) => containerChangesAt(ctx.app.db, row, asOf) }),
+    changes: t.field({
+      type: [ChangeRef],
+      description: 'As `docker diff`.',
+      resolve: ({ row, asOf }, _a, ctx) => containerChangesAt(ctx.app.db, row, asOf),
+    }),
     blame: t.field({
       type: [PathVersionRef],
-      description: 'Every version of a path, oldest first: the image layers that put it in place, then each change the container made, with its command.',
+      description:
+        'Every version of a path, oldest first: the image layers that put it in place, then each change the container made, with its command.',
       args: { path: t.arg.string({ required: true }) },
       resolve: async ({ row, asOf }, { path }, ctx) => {
         const image = await imageLoader(ctx, asOf).load(row.image_id);
         const versions = await blamePath(ctx.app.db, row, path, image?.diff_ids ?? []);
-        return versions.filter((v) => asOf === undefined || v.position <= asOf).map((v) => ({ ...v, until: asOf !== undefined && v.until !== null && v.until > asOf ? null : v.until, asOf }));
+        return versions
+          .filter((v) => asOf === undefined || v.position <= asOf)
+          .map((v) => ({
+            ...v,
+            until: asOf !== undefined && v.until !== null && v.until > asOf ? null : v.until,
+            asOf,
+          }));
       },
     }),
     sessions: t.field({
       type: [SessionRef],
       resolve: async ({ row, asOf }, _a, ctx) => {
-        let query = ctx.app.db.selectFrom('sessions').select('session_id').where('container_id', '=', row.container_id).orderBy('started_position');
+        let query = ctx.app.db
+          .selectFrom('sessions')
+          .select('session_id')
+          .where('container_id', '=', row.container_id)
+          .orderBy('started_position');
         if (asOf !== undefined) query = query.where('started_position', '<=', asOf);
         return (await query.execute()).map((s) => ({ sessionId: s.session_id }));
       },
@@ -76,27 +115,61 @@ builder.node(ContainerRef, {
 type VersionShape = Awaited<ReturnType<typeof blamePath>>[number] & { asOf: number | undefined };
 
 const PathVersionRef = builder.objectRef<VersionShape>('PathVersion').implement({
-  description: 'One version of a path in a container\'s history.',
+  description: "One version of a path in a container's history.",
   fields: (t) => ({
     position: t.field({ type: 'Position', resolve: (v) => v.position }),
-    until: t.field({ type: 'Position', nullable: true, description: 'Where the next version (or the removal) took over; null while current.', resolve: (v) => v.until }),
-    kind: t.string({ description: '`node`, `whiteout` (deleted here) or `opaque` (a directory hiding the lower layers).', resolve: (v) => v.kind }),
+    until: t.field({
+      type: 'Position',
+      nullable: true,
+      description: 'Where the next version (or the removal) took over; null while current.',
+      resolve: (v) => v.until,
+    }),
+    kind: t.string({
+      description: '`node`, `whiteout` (deleted here) or `opaque` (a directory hiding the lower layers).',
+      resolve: (v) => v.kind,
+    }),
     entry: t.field({
       type: FileEntryRef,
       nullable: true,
       resolve: (v) =>
         v.node
-          ? { entry: { node: v.node, origin: v.diffId ? { kind: 'layer' as const, diffId: v.diffId as `sha256:${string}` } : { kind: 'container' as const, position: v.position, sessionId: v.sessionId, command: v.command, operation: v.operation } }, asOf: v.asOf }
+          ? {
+              entry: {
+                node: v.node,
+                origin: v.diffId
+                  ? { kind: 'layer' as const, diffId: v.diffId as `sha256:${string}` }
+                  : {
+                      kind: 'container' as const,
+                      position: v.position,
+                      sessionId: v.sessionId,
+                      command: v.command,
+                      operation: v.operation,
+                    },
+              },
+              asOf: v.asOf,
+            }
           : null,
     }),
-    layer: t.field({ type: LayerRef, nullable: true, resolve: async (v, _a, ctx) => (v.diffId ? { row: (await layerLoader(ctx, undefined).load(v.diffId))!, asOf: v.asOf } : null) }),
+    layer: t.field({
+      type: LayerRef,
+      nullable: true,
+      resolve: async (v, _a, ctx) =>
+        v.diffId ? { row: (await layerLoader(ctx, undefined).load(v.diffId))!, asOf: v.asOf } : null,
+    }),
     command: t.string({ nullable: true, resolve: (v) => v.command }),
     operation: t.string({ nullable: true, resolve: (v) => v.operation }),
-    session: t.field({ type: SessionRef, nullable: true, resolve: (v) => (v.sessionId ? { sessionId: v.sessionId } : null) }),
+    session: t.field({
+      type: SessionRef,
+      nullable: true,
+      resolve: (v) => (v.sessionId ? { sessionId: v.sessionId } : null),
+    }),
   }),
 });
 
-export const ContainerConnection = builder.connectionObject({ type: ContainerRef, name: 'ContainerConnection' });
+export const ContainerConnection = builder.connectionObject({
+  type: ContainerRef,
+  name: 'ContainerConnection',
+});
 
 builder.queryFields((t) => ({
   containers: t.connection(
@@ -110,7 +183,12 @@ builder.queryFields((t) => ({
           key: (shape: ContainerShape) => `${shape.row.created}|${shape.row.container_id}`,
           fetch: async (after, limit) => {
             const asOf = args.asOf ?? undefined;
-            const { rows } = await listContainers(ctx.app.db, { all: args.all ?? false, asOf, first: limit, ...(after ? { beforeCreated: after.split('|')[0]! } : {}) });
+            const { rows } = await listContainers(ctx.app.db, {
+              all: args.all ?? false,
+              asOf,
+              first: limit,
+              ...(after ? { beforeCreated: after.split('|')[0]! } : {}),
+            });
             return rows.map((row) => ({ row, asOf }));
           },
         }),
@@ -129,18 +207,29 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const currentContainer = async (app: AppServices, containerId: string): Promise<ContainerShape> => ({ row: (await findContainer(app.db, containerId))!, asOf: undefined });
+const currentContainer = async (app: AppServices, containerId: string): Promise<ContainerShape> => ({
+  row: (await findContainer(app.db, containerId))!,
+  asOf: undefined,
+});
 
 mutationField('createContainer', {
   type: ContainerRef,
   description: '`docker create [--name NAME] IMAGE [CMD...]`: a writable layer over the image.',
   args: (arg) => ({ image: arg.string({ required: true }), name: arg.string(), cmd: arg.stringList() }),
-  resolve: async ({ image, name, cmd }, ctx) => currentContainer(ctx.app, await createContainerFrom(ctx.app, { image, name: name ?? undefined, cmd: cmd ?? undefined })),
+  resolve: async ({ image, name, cmd }, ctx) =>
+    currentContainer(
+      ctx.app,
+      await createContainerFrom(ctx.app, { image, name: name ?? undefined, cmd: cmd ?? undefined }),
+    ),
 });
 
 for (const [field, action, doc] of [
   ['startContainer', 'start', '`docker start`: a running container is left as it is.'],
-  ['stopContainer', 'stop', '`docker stop`: the shell is killed (exit code 137); a stopped container is left as it is.'],
+  [
+    'stopContainer',
+    'stop',
+    '`docker stop`: the shell is killed (exit code 137); a stopped container is left as it is.',
+  ],
   ['restartContainer', 'restart', '`docker restart`.'],
   ['pauseContainer', 'pause', '`docker pause`.'],
   ['unpauseContainer', 'unpause', '`docker unpause`.'],
@@ -149,7 +238,8 @@ for (const [field, action, doc] of [
     type: ContainerRef,
     description: doc,
     args: (arg) => ({ container: arg.string({ required: true }) }),
-    resolve: async ({ container }, ctx) => currentContainer(ctx.app, await changeContainerState(ctx.app, container, action)),
+    resolve: async ({ container }, ctx) =>
+      currentContainer(ctx.app, await changeContainerState(ctx.app, container, action)),
   });
 }
 
@@ -161,12 +251,15 @@ mutationField('removeContainer', {
   type: RemovedContainerRef,
   description: '`docker rm [-f]`: the writable layer goes with it (its history stays readable with `asOf`).',
   args: (arg) => ({ container: arg.string({ required: true }), force: arg.boolean({ defaultValue: false }) }),
-  resolve: async ({ container, force }, ctx) => ({ containerId: await removeContainerByRef(ctx.app, container, force ?? false) }),
+  resolve: async ({ container, force }, ctx) => ({
+    containerId: await removeContainerByRef(ctx.app, container, force ?? false),
+  }),
 });
 
 mutationField('writeFile', {
   type: FileEntryRef,
-  description: 'Writes (or appends to) a file, creating missing parent directories, like `docker cp`; works on stopped containers too.',
+  description:
+    'Writes (or appends to) a file, creating missing parent directories, like `docker cp`; works on stopped containers too.',
   args: (arg) => ({
     container: arg.string({ required: true }),
     path: arg.string({ required: true }),
@@ -175,7 +268,12 @@ mutationField('writeFile', {
     append: arg.boolean({ defaultValue: false }),
   }),
   resolve: async ({ container, path, content, mode, append }, ctx) => ({
-    entry: await writeFile(ctx.app, container, { path, content, mode: mode ?? undefined, append: append ?? false }),
+    entry: await writeFile(ctx.app, container, {
+      path,
+      content,
+      mode: mode ?? undefined,
+      append: append ?? false,
+    }),
     asOf: undefined,
   }),
 });
@@ -183,17 +281,31 @@ mutationField('writeFile', {
 mutationField('removePath', {
   type: [ChangeRef],
   description: '`rm [-r] PATH` in the container: a path of the image leaves a whiteout.',
-  args: (arg) => ({ container: arg.string({ required: true }), path: arg.string({ required: true }), recursive: arg.boolean({ defaultValue: false }) }),
-  resolve: async ({ container, path, recursive }, ctx) => (await removePath(ctx.app, container, { path, recursive: recursive ?? false })).changes,
+  args: (arg) => ({
+    container: arg.string({ required: true }),
+    path: arg.string({ required: true }),
+    recursive: arg.boolean({ defaultValue: false }),
+  }),
+  resolve: async ({ container, path, recursive }, ctx) =>
+    (await removePath(ctx.app, container, { path, recursive: recursive ?? false })).changes,
 });
 
 mutationField('commitContainer', {
   type: ImageRef,
   description: '`docker commit [-m] [-a] CONTAINER [REPOSITORY[:TAG]]`.',
-  args: (arg) => ({ container: arg.string({ required: true }), reference: arg.string(), message: arg.string(), author: arg.string() }),
+  args: (arg) => ({
+    container: arg.string({ required: true }),
+    reference: arg.string(),
+    message: arg.string(),
+    author: arg.string(),
+  }),
   resolve: async ({ container, reference, message, author }, ctx) => {
-    const imageId = await commitContainer(ctx.app, { container, reference: reference ?? undefined, message: message ?? undefined, author: author ?? undefined });
+    const imageId = await commitContainer(ctx.app, {
+      container,
+      reference: reference ?? undefined,
+      message: message ?? undefined,
+      author: author ?? undefined,
+    });
     return { row: (await imageById(ctx.app.db, imageId))!, asOf: undefined };
   },
 });
-

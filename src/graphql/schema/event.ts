@@ -28,7 +28,12 @@ builder.queryField('events', (t) =>
     type: EventConnection,
     description:
       'Events in global order after a position (the contract pages by position: pass the last `position` as `after`); `stream` is a name, or a prefix ending in `*`.',
-    args: { after: t.arg({ type: 'Position' }), first: t.arg.int(), stream: t.arg.string(), types: t.arg.stringList() },
+    args: {
+      after: t.arg({ type: 'Position' }),
+      first: t.arg.int(),
+      stream: t.arg.string(),
+      types: t.arg.stringList(),
+    },
     resolve: async (_root, args, ctx) => {
       const limit = pageSize({ first: args.first }, ctx.limits);
       const filter = streamFilter(args.stream);
@@ -77,7 +82,8 @@ builder.subscriptionField('events', (t) =>
       const exact = 'stream' in filter ? filter.stream : undefined;
       return (async function* () {
         try {
-          for await (const event of subscription) if (exact === undefined || event.stream === exact) yield event;
+          for await (const event of subscription)
+            if (exact === undefined || event.stream === exact) yield event;
         } finally {
           await subscription.close();
         }

@@ -1,4 +1,4 @@
-import { execInContainer, type ExecResultView } from '../../app/exec.ts';
+import { type ExecResultView, execInContainer } from '../../app/exec.ts';
 import { endSession, startSession } from '../../app/sessions.ts';
 import { builder } from '../builder.ts';
 import { mutationField } from '../mutation.ts';
@@ -11,12 +11,20 @@ const ExecOutputRef = builder.objectRef<ExecResultView>('ExecOutput').implement(
     exitCode: t.exposeInt('exitCode'),
     stdout: t.exposeString('stdout'),
     stderr: t.exposeString('stderr'),
-    limitHit: t.exposeString('limitHit', { nullable: true, description: 'The resource limit that stopped the command, if one did (exit code 137).' }),
+    limitHit: t.exposeString('limitHit', {
+      nullable: true,
+      description: 'The resource limit that stopped the command, if one did (exit code 137).',
+    }),
     session: t.field({ type: SessionRef, resolve: (r) => ({ sessionId: r.sessionId }) }),
     step: t.field({
       type: SessionStepRef,
       resolve: async (r, _a, ctx) =>
-        ctx.app.db.selectFrom('session_steps').selectAll().where('session_id', '=', r.sessionId).where('idx', '=', r.step).executeTakeFirstOrThrow(),
+        ctx.app.db
+          .selectFrom('session_steps')
+          .selectAll()
+          .where('session_id', '=', r.sessionId)
+          .where('idx', '=', r.step)
+          .executeTakeFirstOrThrow(),
     }),
   }),
 });
@@ -25,21 +33,30 @@ mutationField('exec', {
   type: ExecOutputRef,
   description:
     'Runs a shell command line in a running container (a real bash interpreter over its merged filesystem); its file changes and output are events. Without `session`, it is a one-step session of its own, like `docker exec`.',
-  args: (arg) => ({ container: arg.string({ required: true }), command: arg.string({ required: true }), session: arg.id() }),
+  args: (arg) => ({
+    container: arg.string({ required: true }),
+    command: arg.string({ required: true }),
+    session: arg.id(),
+  }),
   resolve: ({ container, command, session }, ctx) =>
-    execInContainer(ctx.app, container, command, { ...(session ? { sessionId: String(session) } : {}), signal: ctx.signal }),
+    execInContainer(ctx.app, container, command, {
+      ...(session ? { sessionId: String(session) } : {}),
+      signal: ctx.signal,
+    }),
 });
 
 mutationField('startSession', {
   type: SessionRef,
-  description: 'Attaches a shell to a running container (`run -it`, `start -ai`): pass its id to `exec` for each line.',
+  description:
+    'Attaches a shell to a running container (`run -it`, `start -ai`): pass its id to `exec` for each line.',
   args: (arg) => ({ container: arg.string({ required: true }) }),
   resolve: async ({ container }, ctx) => ({ sessionId: await startSession(ctx.app, container) }),
 });
 
 mutationField('endSession', {
   type: SessionRef,
-  description: '`exit N` or Ctrl-D in an attached shell: the session ends and, as in Docker, the container stops with that exit code.',
+  description:
+    '`exit N` or Ctrl-D in an attached shell: the session ends and, as in Docker, the container stops with that exit code.',
   args: (arg) => ({ session: arg.id({ required: true }), exitCode: arg.int({ defaultValue: 0 }) }),
   resolve: async ({ session, exitCode }, ctx) => {
     await endSession(ctx.app, String(session), exitCode ?? 0);

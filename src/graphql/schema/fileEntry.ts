@@ -4,8 +4,8 @@ import type { FileType } from '../../domain/fs/node.ts';
 import { baseName } from '../../domain/fs/paths.ts';
 import { builder } from '../builder.ts';
 import { layerLoader } from './loaders.ts';
-import type { FileShape } from './shapes.ts';
 import { FileEntryRef, LayerRef, SessionRef } from './refs.ts';
+import type { FileShape } from './shapes.ts';
 
 /** Bigger files are read with `strata cp` / the content endpoint, not inline in a query. */
 export const maxInlineContent = 4 * 1024 * 1024;
@@ -28,12 +28,13 @@ export const FileTypeEnum = builder.enumType('FileType', {
 type OriginShape = FileShape;
 
 export const OriginRef = builder.objectRef<OriginShape>('Origin').implement({
-  description: 'Where a version of a path came from: the event that put it in place, and its layer or command.',
+  description:
+    'Where a version of a path came from: the event that put it in place, and its layer or command.',
   fields: (t) => ({
     position: t.field({
       type: 'Position',
       description: 'The event that put this version of the path in place.',
-      resolve: async ({ entry, asOf }, _args, ctx) => {
+      resolve: async ({ entry }, _args, ctx) => {
         if (entry.origin.kind === 'container') return entry.origin.position;
         const layer = await layerLoader(ctx, undefined).load(entry.origin.diffId);
         return layer ? Number(layer.valid_from) : 0;
@@ -56,22 +57,32 @@ export const OriginRef = builder.objectRef<OriginShape>('Origin').implement({
     }),
     operation: t.string({
       nullable: true,
-      description: 'The write that made it: write, append, mkdir, copy-up, chmod, rename, … (container layers only).',
+      description:
+        'The write that made it: write, append, mkdir, copy-up, chmod, rename, … (container layers only).',
       resolve: ({ entry }) => (entry.origin.kind === 'container' ? entry.origin.operation : null),
     }),
     session: t.field({
       type: SessionRef,
       nullable: true,
-      resolve: ({ entry }) => (entry.origin.kind === 'container' && entry.origin.sessionId ? { sessionId: entry.origin.sessionId } : null),
+      resolve: ({ entry }) =>
+        entry.origin.kind === 'container' && entry.origin.sessionId
+          ? { sessionId: entry.origin.sessionId }
+          : null,
     }),
   }),
 });
 
-async function readContent(shape: FileShape, ctx: { app: { blobs: { readAll(d: Digest): Promise<Uint8Array> } } }): Promise<Uint8Array | null> {
+async function readContent(
+  shape: FileShape,
+  ctx: { app: { blobs: { readAll(d: Digest): Promise<Uint8Array> } } },
+): Promise<Uint8Array | null> {
   const { node } = shape.entry;
   if ((node.type !== 'file' && node.type !== 'hardlink') || !node.digest) return null;
   if (node.size > maxInlineContent) {
-    throw validationError(`${node.path} is ${node.size} bytes, more than the ${maxInlineContent} bytes a query returns inline`, { path: node.path });
+    throw validationError(
+      `${node.path} is ${node.size} bytes, more than the ${maxInlineContent} bytes a query returns inline`,
+      { path: node.path },
+    );
   }
   return ctx.app.blobs.readAll(node.digest);
 }
@@ -84,16 +95,24 @@ FileEntryRef.implement({
     path: t.string({ resolve: ({ entry }) => entry.node.path }),
     name: t.string({ resolve: ({ entry }) => baseName(entry.node.path) }),
     type: t.field({ type: FileTypeEnum, resolve: ({ entry }) => fileTypes[entry.node.type] as never }),
-    mode: t.int({ description: 'Permission bits, setuid/setgid/sticky included.', resolve: ({ entry }) => entry.node.mode }),
+    mode: t.int({
+      description: 'Permission bits, setuid/setgid/sticky included.',
+      resolve: ({ entry }) => entry.node.mode,
+    }),
     uid: t.int({ resolve: ({ entry }) => entry.node.uid }),
     gid: t.int({ resolve: ({ entry }) => entry.node.gid }),
     size: t.field({ type: 'Long', resolve: ({ entry }) => entry.node.size }),
-    mtime: t.field({ type: 'Long', description: 'Modification time, seconds since the epoch.', resolve: ({ entry }) => entry.node.mtime }),
+    mtime: t.field({
+      type: 'Long',
+      description: 'Modification time, seconds since the epoch.',
+      resolve: ({ entry }) => entry.node.mtime,
+    }),
     digest: t.field({ type: 'Digest', nullable: true, resolve: ({ entry }) => entry.node.digest ?? null }),
     linkTarget: t.string({ nullable: true, resolve: ({ entry }) => entry.node.linkTarget ?? null }),
     content: t.string({
       nullable: true,
-      description: 'UTF-8 content of a regular file (null for others, and for content that is not valid UTF-8); `base64` for binary.',
+      description:
+        'UTF-8 content of a regular file (null for others, and for content that is not valid UTF-8); `base64` for binary.',
       resolve: async (shape, _args, ctx) => {
         const bytes = await readContent(shape, ctx);
         if (!bytes) return null;
@@ -111,8 +130,15 @@ FileEntryRef.implement({
         return bytes ? Buffer.from(bytes).toString('base64') : null;
       },
     }),
-    origin: t.field({ type: OriginRef, description: 'Where this version of the path came from.', resolve: (shape) => shape }),
+    origin: t.field({
+      type: OriginRef,
+      description: 'Where this version of the path came from.',
+      resolve: (shape) => shape,
+    }),
   }),
 });
 
-export const FileEntryConnection = builder.connectionObject({ type: FileEntryRef, name: 'FileEntryConnection' });
+export const FileEntryConnection = builder.connectionObject({
+  type: FileEntryRef,
+  name: 'FileEntryConnection',
+});

@@ -1,15 +1,15 @@
+import { removeImageByRef, tagImageByRef } from '../../app/images.ts';
 import type { Digest } from '../../domain/digest.ts';
 import { familiarReference } from '../../domain/image/reference.ts';
-import { removeImageByRef, tagImageByRef } from '../../app/images.ts';
 import { FileView } from '../../projections/fileView.ts';
-import { findImage, imageById, listImages } from '../../projections/queries/images.ts';
 import { listContainers } from '../../projections/queries/containers.ts';
 import { imageHistory } from '../../projections/queries/history.ts';
+import { findImage, imageById, listImages } from '../../projections/queries/images.ts';
 import { builder } from '../builder.ts';
 import { resolvePage } from '../connections.ts';
 import { mutationField } from '../mutation.ts';
-import { ContainerRef, ImageRef, LayerRef } from './refs.ts';
 import { layerLoader, tagsLoader } from './loaders.ts';
+import { ContainerRef, ImageRef, LayerRef } from './refs.ts';
 import type { ImageShape } from './shapes.ts';
 import { viewFields } from './viewFields.ts';
 
@@ -21,7 +21,6 @@ const familiar = (reference: string) => {
   }
 };
 
-
 builder.node(ImageRef, {
   description: 'An image: an ordered stack of layers plus its OCI config, as of a position.',
   id: { resolve: ({ row }) => row.image_id },
@@ -29,26 +28,38 @@ builder.node(ImageRef, {
     const row = await imageById(ctx.app.db, id);
     return row ? { row, asOf: undefined } : null;
   },
-  isTypeOf: (value) => typeof value === 'object' && value !== null && 'row' in value && 'top_chain_id' in (value as ImageShape).row,
+  isTypeOf: (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    'row' in value &&
+    'top_chain_id' in (value as ImageShape).row,
   fields: (t) => ({
-    imageId: t.field({ type: 'Digest', description: "The config digest (Docker's image id).", resolve: ({ row }) => row.image_id }),
+    imageId: t.field({
+      type: 'Digest',
+      description: "The config digest (Docker's image id).",
+      resolve: ({ row }) => row.image_id,
+    }),
     repoTags: t.stringList({
       description: 'Tags naming the image, as Docker prints them (`ubuntu:latest`).',
-      resolve: async ({ row, asOf }, _a, ctx) => (await tagsLoader(ctx, asOf).load(row.image_id)).filter((r) => !r.includes('@')).map(familiar),
+      resolve: async ({ row, asOf }, _a, ctx) =>
+        (await tagsLoader(ctx, asOf).load(row.image_id)).filter((r) => !r.includes('@')).map(familiar),
     }),
     repoDigests: t.stringList({ resolve: ({ row }) => row.repo_digests.map(familiar) }),
     created: t.field({ type: 'DateTime', nullable: true, resolve: ({ row }) => row.created }),
     layers: t.field({
       type: [ImageLayerRef],
       description: 'Layers base first.',
-      resolve: ({ row, asOf }) => row.diff_ids.map((diffId, index) => ({ diffId, chainId: row.chain_ids[index]!, index, asOf })),
+      resolve: ({ row, asOf }) =>
+        row.diff_ids.map((diffId, index) => ({ diffId, chainId: row.chain_ids[index]!, index, asOf })),
     }),
     history: t.field({
       type: [HistoryEntryRef],
       description: 'Newest first, as `docker history`.',
       resolve: async ({ row, asOf }, _a, ctx) => {
         const loaded = await layerLoader(ctx, asOf).loadMany(row.diff_ids);
-        const layers = new Map(loaded.flatMap((l) => (l && !(l instanceof Error) ? [[l.diff_id, l] as const] : [])));
+        const layers = new Map(
+          loaded.flatMap((l) => (l && !(l instanceof Error) ? [[l.diff_id, l] as const] : [])),
+        );
         return imageHistory(row, layers);
       },
     }),
@@ -57,7 +68,10 @@ builder.node(ImageRef, {
     containers: t.field({
       type: [ContainerRef],
       description: 'Containers created from this image (any state), newest first.',
-      resolve: async ({ row, asOf }, _a, ctx) => (await listContainers(ctx.app.db, { all: true, asOf, first: 10_000, imageId: row.image_id })).rows.map((c) => ({ row: c, asOf })),
+      resolve: async ({ row, asOf }, _a, ctx) =>
+        (
+          await listContainers(ctx.app.db, { all: true, asOf, first: 10_000, imageId: row.image_id })
+        ).rows.map((c) => ({ row: c, asOf })),
     }),
   }),
 });
@@ -75,21 +89,26 @@ export const ImageLayerRef = builder.objectRef<ImageLayerShape>('ImageLayer').im
     chainId: t.field({ type: 'Digest', resolve: (l) => l.chainId }),
     layer: t.field({
       type: LayerRef,
-      resolve: async ({ diffId, asOf }, _a, ctx) => ({ row: (await layerLoader(ctx, undefined).load(diffId))!, asOf }),
+      resolve: async ({ diffId, asOf }, _a, ctx) => ({
+        row: (await layerLoader(ctx, undefined).load(diffId))!,
+        asOf,
+      }),
     }),
   }),
 });
 
-export const HistoryEntryRef = builder.objectRef<ReturnType<typeof imageHistory>[number]>('HistoryEntry').implement({
-  fields: (t) => ({
-    createdBy: t.exposeString('createdBy'),
-    created: t.field({ type: 'DateTime', nullable: true, resolve: (h) => h.created }),
-    comment: t.exposeString('comment', { nullable: true }),
-    author: t.exposeString('author', { nullable: true }),
-    emptyLayer: t.exposeBoolean('emptyLayer'),
-    size: t.field({ type: 'Long', resolve: (h) => h.size }),
-  }),
-});
+export const HistoryEntryRef = builder
+  .objectRef<ReturnType<typeof imageHistory>[number]>('HistoryEntry')
+  .implement({
+    fields: (t) => ({
+      createdBy: t.exposeString('createdBy'),
+      created: t.field({ type: 'DateTime', nullable: true, resolve: (h) => h.created }),
+      comment: t.exposeString('comment', { nullable: true }),
+      author: t.exposeString('author', { nullable: true }),
+      emptyLayer: t.exposeBoolean('emptyLayer'),
+      size: t.field({ type: 'Long', resolve: (h) => h.size }),
+    }),
+  });
 
 export const ImageConnection = builder.connectionObject({ type: ImageRef, name: 'ImageConnection' });
 
@@ -104,7 +123,13 @@ builder.queryFields((t) => ({
           kind: 'image',
           key: (shape: ImageShape) => Number(shape.row.valid_from),
           fetch: async (after, limit) =>
-            (await listImages(ctx.app.db, { asOf: args.asOf ?? undefined, first: limit, ...(after ? { afterPosition: Number(after) } : {}) })).rows.map((row) => ({ row, asOf: args.asOf ?? undefined })),
+            (
+              await listImages(ctx.app.db, {
+                asOf: args.asOf ?? undefined,
+                first: limit,
+                ...(after ? { afterPosition: Number(after) } : {}),
+              })
+            ).rows.map((row) => ({ row, asOf: args.asOf ?? undefined })),
         }),
     },
     ImageConnection,
@@ -121,7 +146,10 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const current = async (ctx: { app: import('../../app/services.ts').AppServices }, imageId: string): Promise<ImageShape> => ({
+const current = async (
+  ctx: { app: import('../../app/services.ts').AppServices },
+  imageId: string,
+): Promise<ImageShape> => ({
   row: (await imageById(ctx.app.db, imageId))!,
   asOf: undefined,
 });
@@ -133,16 +161,19 @@ mutationField('tagImage', {
   resolve: async ({ image, target }, ctx) => current(ctx, await tagImageByRef(ctx.app, image, target)),
 });
 
-const RemovedImageRef = builder.objectRef<{ untagged: string[]; deleted: Digest[] }>('RemovedImage').implement({
-  fields: (t) => ({
-    untagged: t.exposeStringList('untagged'),
-    deleted: t.field({ type: ['Digest'], resolve: (r) => r.deleted }),
-  }),
-});
+const RemovedImageRef = builder
+  .objectRef<{ untagged: string[]; deleted: Digest[] }>('RemovedImage')
+  .implement({
+    fields: (t) => ({
+      untagged: t.exposeStringList('untagged'),
+      deleted: t.field({ type: ['Digest'], resolve: (r) => r.deleted }),
+    }),
+  });
 
 mutationField('removeImage', {
   type: RemovedImageRef,
-  description: '`docker rmi [-f]`: untags; the last reference deletes the image and frees the layers nobody else uses.',
+  description:
+    '`docker rmi [-f]`: untags; the last reference deletes the image and frees the layers nobody else uses.',
   args: (arg) => ({ image: arg.string({ required: true }), force: arg.boolean({ defaultValue: false }) }),
   resolve: ({ image, force }, ctx) => removeImageByRef(ctx.app, image, force ?? false),
 });

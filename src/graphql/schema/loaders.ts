@@ -1,13 +1,19 @@
-import type { GraphQLContext } from '../context.ts';
 import { containersByIds, writableSizes } from '../../projections/queries/containers.ts';
 import { imagesEverByIds, tagsOf } from '../../projections/queries/images.ts';
 import { imageCounts, layersByDiffIds } from '../../projections/queries/layers.ts';
+import type { GraphQLContext } from '../context.ts';
 
 /**
  * Per-request batch loaders, one per (kind, position): a page of 50 containers with their images
  * and layers costs a constant number of statements.
  */
-const batch = <V>(name: string, ctx: GraphQLContext, asOf: number | undefined, load: (keys: string[]) => Promise<Map<string, V>>, fallback: V) =>
+const batch = <V>(
+  name: string,
+  ctx: GraphQLContext,
+  asOf: number | undefined,
+  load: (keys: string[]) => Promise<Map<string, V>>,
+  fallback: V,
+) =>
   ctx.loaders.get<string, V>(`${name}@${asOf ?? 'now'}`, async (keys) => {
     const found = await load([...keys]);
     return keys.map((k) => found.get(k) ?? fallback);

@@ -13,15 +13,26 @@ const PullLayerStatusRef = builder.objectRef<Report['layers'][number]>('PullLaye
   fields: (t) => ({
     diffId: t.field({ type: 'Digest', resolve: (l) => l.diffId }),
     digest: t.field({ type: 'Digest', resolve: (l) => l.digest }),
-    status: t.exposeString('status', { description: '`Already exists` or `Pull complete`, as docker pull prints.' }),
+    status: t.exposeString('status', {
+      description: '`Already exists` or `Pull complete`, as docker pull prints.',
+    }),
   }),
 });
 
 const PullReportRef = builder.objectRef<Report>('PullReport').implement({
   fields: (t) => ({
-    image: t.field({ type: ImageRef, resolve: async (r, _a, ctx) => ({ row: (await imageById(ctx.app.db, r.imageId))!, asOf: undefined }) }),
-    layers: t.field({ type: [PullLayerStatusRef], description: 'One line per layer: `Already exists` or `Pull complete`, as docker pull prints.', resolve: (r) => r.layers }),
-    status: t.exposeString('status', { description: '`Downloaded newer image for X` or `Image is up to date for X`.' }),
+    image: t.field({
+      type: ImageRef,
+      resolve: async (r, _a, ctx) => ({ row: (await imageById(ctx.app.db, r.imageId))!, asOf: undefined }),
+    }),
+    layers: t.field({
+      type: [PullLayerStatusRef],
+      description: 'One line per layer: `Already exists` or `Pull complete`, as docker pull prints.',
+      resolve: (r) => r.layers,
+    }),
+    status: t.exposeString('status', {
+      description: '`Downloaded newer image for X` or `Image is up to date for X`.',
+    }),
     manifestDigest: t.field({ type: 'Digest', resolve: (r) => r.manifestDigest }),
     lines: t.exposeStringList('lines', { description: 'What `docker pull` prints, line by line.' }),
   }),
@@ -34,7 +45,7 @@ progress.setMaxListeners(0);
 mutationField('pullImage', {
   type: PullReportRef,
   description:
-    '`docker pull`: streamed, verified, atomic (a failure leaves no image, tag or event). Registry credentials come from the server\'s Docker config file or STRATA_REGISTRY_*; they never enter the event log.',
+    "`docker pull`: streamed, verified, atomic (a failure leaves no image, tag or event). Registry credentials come from the server's Docker config file or STRATA_REGISTRY_*; they never enter the event log.",
   args: (arg) => ({ ref: arg.string({ required: true }), platform: arg.string() }),
   resolve: async ({ ref, platform }, ctx) => {
     const key = normalizeReference(ref);

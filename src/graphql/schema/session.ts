@@ -1,6 +1,6 @@
 import { builder } from '../builder.ts';
-import { ChangeRef, ContainerRef, SessionRef } from './refs.ts';
 import { containerLoader } from './loaders.ts';
+import { ChangeRef, ContainerRef, SessionRef } from './refs.ts';
 
 interface StepShape {
   session_id: string;
@@ -34,27 +34,48 @@ SessionRef.implement({
         return { row: row!, asOf: at };
       },
     }),
-    interactive: t.boolean({ resolve: async (s, _a, ctx) => (await sessionRow(ctx, s.sessionId))!.interactive }),
-    exitCode: t.int({ nullable: true, description: 'The shell exit code, once the session ended.', resolve: async (s, _a, ctx) => (await sessionRow(ctx, s.sessionId))?.exit_code ?? null }),
+    interactive: t.boolean({
+      resolve: async (s, _a, ctx) => (await sessionRow(ctx, s.sessionId))!.interactive,
+    }),
+    exitCode: t.int({
+      nullable: true,
+      description: 'The shell exit code, once the session ended.',
+      resolve: async (s, _a, ctx) => (await sessionRow(ctx, s.sessionId))?.exit_code ?? null,
+    }),
     steps: t.field({
       type: [SessionStepRef],
-      resolve: (s, _a, ctx) => ctx.app.db.selectFrom('session_steps').selectAll().where('session_id', '=', s.sessionId).orderBy('idx').execute(),
+      resolve: (s, _a, ctx) =>
+        ctx.app.db
+          .selectFrom('session_steps')
+          .selectAll()
+          .where('session_id', '=', s.sessionId)
+          .orderBy('idx')
+          .execute(),
     }),
   }),
 });
 
 SessionStepRef.implement({
-  description: 'One command of a session: what ran, what it printed, what it changed, and where in history it landed.',
+  description:
+    'One command of a session: what ran, what it printed, what it changed, and where in history it landed.',
   fields: (t) => ({
     index: t.int({ resolve: (s) => s.idx }),
     command: t.exposeString('command'),
     stdout: t.exposeString('stdout'),
     stderr: t.exposeString('stderr'),
     exitCode: t.int({ resolve: (s) => s.exit_code }),
-    position: t.field({ type: 'Position', description: "The position after this step's events.", resolve: (s) => Number(s.position) }),
+    position: t.field({
+      type: 'Position',
+      description: "The position after this step's events.",
+      resolve: (s) => Number(s.position),
+    }),
     executedAt: t.field({ type: 'DateTime', resolve: (s) => s.executed_at }),
     limitHit: t.string({ nullable: true, resolve: (s) => s.limit_hit }),
-    changes: t.field({ type: [ChangeRef], description: 'The file changes this step made.', resolve: (s) => s.changes }),
+    changes: t.field({
+      type: [ChangeRef],
+      description: 'The file changes this step made.',
+      resolve: (s) => s.changes,
+    }),
   }),
 });
 
@@ -71,6 +92,7 @@ builder.queryField('session', (t) =>
     type: SessionRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, ctx) => ((await sessionRow(ctx, String(id))) ? { sessionId: String(id) } : null),
+    resolve: async (_root, { id }, ctx) =>
+      (await sessionRow(ctx, String(id))) ? { sessionId: String(id) } : null,
   }),
 );

@@ -7,13 +7,17 @@ builder.queryFields((t) => ({
     description:
       'The newest position: what `asOf` means when it is omitted (every committed event, your own writes included). `safeHead` is the newest position no later commit can precede.',
     resolve: async (_root, _args, ctx) => {
-      const row = await ctx.app.db.selectFrom('events').select((eb) => eb.fn.max('position').as('position')).executeTakeFirst();
+      const row = await ctx.app.db
+        .selectFrom('events')
+        .select((eb) => eb.fn.max('position').as('position'))
+        .executeTakeFirst();
       return Number(row?.position ?? 0);
     },
   }),
   safeHead: t.field({
     type: 'Position',
-    description: 'The newest position below every transaction still in flight: reading up to it never misses an event that commits later (what subscriptions and checkpoints use).',
+    description:
+      'The newest position below every transaction still in flight: reading up to it never misses an event that commits later (what subscriptions and checkpoints use).',
     resolve: (_root, _args, ctx) => head(ctx.app.db),
   }),
   positionAt: t.field({

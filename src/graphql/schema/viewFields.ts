@@ -14,7 +14,10 @@ type FieldBuilder<Parent> = PothosSchemaTypes.ObjectFieldBuilder<Types, Parent>;
  * The merged-filesystem fields an image and a container share: `file`, `directory`, `files`,
  * each read from `view(parent)` at the parent's position.
  */
-export function viewFields<Parent extends AtPosition>(t: FieldBuilder<Parent>, view: (parent: Parent, ctx: GraphQLContext) => Promise<FileView>) {
+export function viewFields<Parent extends AtPosition>(
+  t: FieldBuilder<Parent>,
+  view: (parent: Parent, ctx: GraphQLContext) => Promise<FileView>,
+) {
   return {
     file: t.field({
       type: FileEntryRef,
@@ -30,7 +33,8 @@ export function viewFields<Parent extends AtPosition>(t: FieldBuilder<Parent>, v
       type: [FileEntryRef],
       args: { path: t.arg.string({ required: true, defaultValue: '/' }) },
       description: 'The entries directly inside a directory, by name.',
-      resolve: async (parent, { path }, ctx) => (await (await view(parent, ctx)).list(path)).map((entry) => ({ entry, asOf: parent.asOf })),
+      resolve: async (parent, { path }, ctx) =>
+        (await (await view(parent, ctx)).list(path)).map((entry) => ({ entry, asOf: parent.asOf })),
     }),
     files: t.connection(
       {
@@ -44,7 +48,8 @@ export function viewFields<Parent extends AtPosition>(t: FieldBuilder<Parent>, v
             kind: 'file',
             key: (shape: { entry: { node: { path: string } } }) => shape.entry.node.path,
             fetch: async (after, limit) => {
-              if (after === null && !(await fileView.lookup(prefix))) throw notFoundError(`no such file or directory: ${prefix}`, { path: prefix });
+              if (after === null && !(await fileView.lookup(prefix)))
+                throw notFoundError(`no such file or directory: ${prefix}`, { path: prefix });
               const page = await fileView.files(prefix, limit, after ?? undefined);
               return page.entries.map((entry) => ({ entry, asOf: parent.asOf }));
             },

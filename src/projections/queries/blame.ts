@@ -25,7 +25,12 @@ export interface PathVersion {
  * (base first), then every change the container's writable layer made, with the command and
  * session that made it. Docker has no equivalent: its layers keep only the last state.
  */
-export async function blamePath(db: Kysely<ProjectionTables>, container: ContainerRow, rawPath: string, diffIds: readonly string[]): Promise<PathVersion[]> {
+export async function blamePath(
+  db: Kysely<ProjectionTables>,
+  container: ContainerRow,
+  rawPath: string,
+  diffIds: readonly string[],
+): Promise<PathVersion[]> {
   const path = normalizePath(rawPath);
   const key = sortKey(path);
   const versions: PathVersion[] = [];
@@ -41,7 +46,16 @@ export async function blamePath(db: Kysely<ProjectionTables>, container: Contain
       .execute();
     for (const diffId of diffIds) {
       for (const row of layerRows.filter((r) => r.diff_id === diffId)) {
-        versions.push({ position: Number(row.registered), until: null, kind: row.kind, node: row.kind === 'node' ? rowToNode(row) : null, diffId, command: null, sessionId: null, operation: null });
+        versions.push({
+          position: Number(row.registered),
+          until: null,
+          kind: row.kind,
+          node: row.kind === 'node' ? rowToNode(row) : null,
+          diffId,
+          command: null,
+          sessionId: null,
+          operation: null,
+        });
       }
     }
   }

@@ -25,15 +25,27 @@ export async function findContainer(db: Db, ref: string, asOf?: number): Promise
   return matches[0];
 }
 
-export async function containersByIds(db: Db, ids: readonly string[], asOf?: number): Promise<Map<string, ContainerRow>> {
+export async function containersByIds(
+  db: Db,
+  ids: readonly string[],
+  asOf?: number,
+): Promise<Map<string, ContainerRow>> {
   if (ids.length === 0) return new Map();
-  const rows = await containers(db, asOf).where('container_id', 'in', [...ids]).execute();
+  const rows = await containers(db, asOf)
+    .where('container_id', 'in', [...ids])
+    .execute();
   return new Map(rows.map((row) => [row.container_id, row]));
 }
 
 /** `docker ps [-a]`: newest first; without `all`, running (and paused) containers only. */
-export async function listContainers(db: Db, options: { all: boolean; asOf?: number; first: number; beforeCreated?: string; imageId?: string }) {
-  let query = containers(db, options.asOf).orderBy('created', 'desc').orderBy('container_id').limit(options.first + 1);
+export async function listContainers(
+  db: Db,
+  options: { all: boolean; asOf?: number; first: number; beforeCreated?: string; imageId?: string },
+) {
+  let query = containers(db, options.asOf)
+    .orderBy('created', 'desc')
+    .orderBy('container_id')
+    .limit(options.first + 1);
   if (!options.all) query = query.where('state', 'in', ['running', 'paused', 'restarting']);
   if (options.imageId) query = query.where('image_id', '=', options.imageId);
   if (options.beforeCreated !== undefined) query = query.where('created', '<', options.beforeCreated);
@@ -42,7 +54,11 @@ export async function listContainers(db: Db, options: { all: boolean; asOf?: num
 }
 
 /** Bytes of the regular files in each container's writable layer (`docker ps -s` SIZE). */
-export async function writableSizes(db: Db, ids: readonly string[], asOf?: number): Promise<Map<string, number>> {
+export async function writableSizes(
+  db: Db,
+  ids: readonly string[],
+  asOf?: number,
+): Promise<Map<string, number>> {
   const result = new Map<string, number>(ids.map((id) => [id, 0]));
   if (ids.length === 0) return result;
   const rows = await db

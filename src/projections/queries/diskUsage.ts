@@ -36,12 +36,27 @@ export interface DiskUsage {
  * and writable layer in use.
  */
 export async function diskUsage(db: Db, asOf?: number): Promise<DiskUsage> {
-  const images = await db.selectFrom('images').selectAll().where(validAt('images', asOf)).orderBy('valid_from').execute();
-  const containers = await db.selectFrom('containers').selectAll().where(validAt('containers', asOf)).orderBy('created', 'desc').execute();
+  const images = await db
+    .selectFrom('images')
+    .selectAll()
+    .where(validAt('images', asOf))
+    .orderBy('valid_from')
+    .execute();
+  const containers = await db
+    .selectFrom('containers')
+    .selectAll()
+    .where(validAt('containers', asOf))
+    .orderBy('created', 'desc')
+    .execute();
   const diffIds = [...new Set(images.flatMap((image) => image.diff_ids))];
   const layerSizes = new Map<string, number>();
   if (diffIds.length > 0) {
-    const rows = await db.selectFrom('layers').select(['diff_id', 'content_size']).where('diff_id', 'in', diffIds).where(validAt('layers', asOf)).execute();
+    const rows = await db
+      .selectFrom('layers')
+      .select(['diff_id', 'content_size'])
+      .where('diff_id', 'in', diffIds)
+      .where(validAt('layers', asOf))
+      .execute();
     for (const row of rows) layerSizes.set(row.diff_id, Number(row.content_size));
   }
   const chainUsers = new Map<string, number>();
@@ -54,7 +69,9 @@ export async function diskUsage(db: Db, asOf?: number): Promise<DiskUsage> {
   }
   const usage = images.map((image) => {
     const size = image.chain_ids.reduce((sum, chainId) => sum + chainSize.get(chainId)!, 0);
-    const sharedSize = image.chain_ids.filter((c) => chainUsers.get(c)! > 1).reduce((sum, c) => sum + chainSize.get(c)!, 0);
+    const sharedSize = image.chain_ids
+      .filter((c) => chainUsers.get(c)! > 1)
+      .reduce((sum, c) => sum + chainSize.get(c)!, 0);
     return {
       image,
       size,
@@ -63,7 +80,11 @@ export async function diskUsage(db: Db, asOf?: number): Promise<DiskUsage> {
       containers: containers.filter((c) => c.image_id === image.image_id).length,
     };
   });
-  const sizes = await writableSizes(db, containers.map((c) => c.container_id), asOf);
+  const sizes = await writableSizes(
+    db,
+    containers.map((c) => c.container_id),
+    asOf,
+  );
   const imageSize = new Map(usage.map((u) => [u.image.image_id, u.size]));
   return {
     images: usage,
@@ -72,11 +93,21 @@ export async function diskUsage(db: Db, asOf?: number): Promise<DiskUsage> {
       return { container, sizeRw, virtualSize: sizeRw + (imageSize.get(container.image_id) ?? 0) };
     }),
     layersSize: [...chainSize.values()].reduce((a, b) => a + b, 0),
-    storedBytes: await storedBytes(db, diffIds, containers.map((c) => c.container_id), asOf),
+    storedBytes: await storedBytes(
+      db,
+      diffIds,
+      containers.map((c) => c.container_id),
+      asOf,
+    ),
   };
 }
 
-async function storedBytes(db: Db, diffIds: string[], containerIds: string[], asOf?: number): Promise<number> {
+async function storedBytes(
+  db: Db,
+  diffIds: string[],
+  containerIds: string[],
+  asOf?: number,
+): Promise<number> {
   const layerContent = db
     .selectFrom('layer_entries')
     .select(['digest', 'size'])
@@ -90,7 +121,10 @@ async function storedBytes(db: Db, diffIds: string[], containerIds: string[], as
     .where(validAt('container_upper', asOf))
     .where('kind', '=', 'node')
     .where('type', '=', 'file');
-  const distinct = db.selectFrom(layerContent.unionAll(upperContent).as('content')).select(['digest', 'size']).distinct();
+  const distinct = db
+    .selectFrom(layerContent.unionAll(upperContent).as('content'))
+    .select(['digest', 'size'])
+    .distinct();
   const row = await db
     .selectFrom(distinct.as('stored'))
     .select(sql<number>`coalesce(sum(size), 0)`.as('bytes'))

@@ -7,7 +7,8 @@ import { validAt } from '../validAt.ts';
 type Db = Kysely<ProjectionTables>;
 export type ImageRow = Selectable<ImagesTable>;
 
-const images = (db: Db, asOf: number | undefined) => db.selectFrom('images').selectAll().where(validAt('images', asOf));
+const images = (db: Db, asOf: number | undefined) =>
+  db.selectFrom('images').selectAll().where(validAt('images', asOf));
 
 export async function imageById(db: Db, imageId: string, asOf?: number): Promise<ImageRow | undefined> {
   return images(db, asOf).where('image_id', '=', imageId).executeTakeFirst();
@@ -59,14 +60,20 @@ export async function findImage(db: Db, ref: string, asOf?: number): Promise<Ima
 
 /** Images in creation order (position), a page at a time; `after` is an image id. */
 export async function listImages(db: Db, options: { asOf?: number; first: number; afterPosition?: number }) {
-  let query = images(db, options.asOf).orderBy('valid_from').limit(options.first + 1);
+  let query = images(db, options.asOf)
+    .orderBy('valid_from')
+    .limit(options.first + 1);
   if (options.afterPosition !== undefined) query = query.where('valid_from', '>', options.afterPosition);
   const rows = await query.execute();
   return { rows: rows.slice(0, options.first), hasNextPage: rows.length > options.first };
 }
 
 /** The tags naming each image, as of a position. */
-export async function tagsOf(db: Db, imageIds: readonly string[], asOf?: number): Promise<Map<string, string[]>> {
+export async function tagsOf(
+  db: Db,
+  imageIds: readonly string[],
+  asOf?: number,
+): Promise<Map<string, string[]>> {
   const result = new Map<string, string[]>(imageIds.map((id) => [id, []]));
   if (imageIds.length === 0) return result;
   const rows = await db
@@ -80,16 +87,30 @@ export async function tagsOf(db: Db, imageIds: readonly string[], asOf?: number)
   return result;
 }
 
-export async function imagesByIds(db: Db, imageIds: readonly string[], asOf?: number): Promise<Map<string, ImageRow>> {
+export async function imagesByIds(
+  db: Db,
+  imageIds: readonly string[],
+  asOf?: number,
+): Promise<Map<string, ImageRow>> {
   if (imageIds.length === 0) return new Map();
-  const rows = await images(db, asOf).where('image_id', 'in', [...imageIds]).execute();
+  const rows = await images(db, asOf)
+    .where('image_id', 'in', [...imageIds])
+    .execute();
   return new Map(rows.map((row) => [row.image_id, row]));
 }
 
 /** Images as they were at a position even if since deleted (for containers that outlived them). */
-export async function imagesEverByIds(db: Db, imageIds: readonly string[], asOf?: number): Promise<Map<string, ImageRow>> {
+export async function imagesEverByIds(
+  db: Db,
+  imageIds: readonly string[],
+  asOf?: number,
+): Promise<Map<string, ImageRow>> {
   if (imageIds.length === 0) return new Map();
-  let query = db.selectFrom('images').selectAll().where('image_id', 'in', [...imageIds]).orderBy('valid_from', 'desc');
+  let query = db
+    .selectFrom('images')
+    .selectAll()
+    .where('image_id', 'in', [...imageIds])
+    .orderBy('valid_from', 'desc');
   if (asOf !== undefined) query = query.where('valid_from', '<=', asOf);
   const rows = await query.execute();
   const result = new Map<string, ImageRow>();
