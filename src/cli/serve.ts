@@ -9,7 +9,9 @@ export async function serve(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const strata = await openStrata({
-    ...(config.database.url ? { databaseUrl: config.database.url, poolSize: config.database.poolSize } : { dataDir: config.database.dataDir }),
+    ...(config.database.url
+      ? { databaseUrl: config.database.url, poolSize: config.database.poolSize }
+      : { dataDir: config.database.dataDir }),
   });
   const server = await startServer(config, {
     app: { ...strata, notifications: strata.database.notifications },
@@ -17,14 +19,18 @@ export async function serve(): Promise<void> {
     log,
   });
   const where = config.database.url ? 'PostgreSQL' : `embedded PGlite in ${config.database.dataDir}`;
-  log.info(`Strata listening on ${server.url} (${where})${config.graphiql ? '; open it in a browser for the playground' : ''}`);
+  log.info(
+    `Strata listening on ${server.url} (${where})${config.graphiql ? '; open it in a browser for the playground' : ''}`,
+  );
   shutdownOnSignals(server, log, () => strata.close());
 }
 
 /** `strata migrate`: applies pending migrations and exits. */
 export async function migrate(): Promise<void> {
   const config = loadConfig();
-  const strata = await openStrata(config.database.url ? { databaseUrl: config.database.url } : { dataDir: config.database.dataDir });
+  const strata = await openStrata(
+    config.database.url ? { databaseUrl: config.database.url } : { dataDir: config.database.dataDir },
+  );
   await strata.close();
   console.log(`migrated ${config.database.url ? 'PostgreSQL' : config.database.dataDir}`);
 }
