@@ -13,7 +13,7 @@ import { createContainerFrom } from '../src/app/containers.ts';
 import { writeFile } from '../src/app/files.ts';
 import { importImage } from '../src/app/importImage.ts';
 import { defaultLimits, type StrataConfig } from '../src/config.ts';
-import { head } from '../src/eventStore/head.ts';
+import { lastPosition } from '../src/eventStore/head.ts';
 import { createMemoryLogger } from '../src/server/log.ts';
 import { startServer } from '../src/server/startServer.ts';
 import { memoryImage } from '../test/support/memoryImage.ts';
@@ -64,7 +64,7 @@ export async function runGraphqlBench(): Promise<void> {
       await importImage(strata, memoryImage([[dir('etc'), file('etc/motd', 'hello\n')]], { tag: 'bench:1' }));
       for (let i = 0; i < 60; i++) await createContainerFrom(strata, { image: 'bench:1', name: `c${i}` });
       await writeFile(strata, 'c0', { path: '/root/file.txt', content: 'version 0\n' });
-      const old = await head(strata.db);
+      const old = await lastPosition(strata.db);
       for (let i = 1; i < 200; i++)
         await writeFile(strata, 'c0', { path: '/root/file.txt', content: `version ${i}\n` });
       const config: StrataConfig = {

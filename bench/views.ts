@@ -12,7 +12,7 @@ import { writeFile } from '../src/app/files.ts';
 import { importImage } from '../src/app/importImage.ts';
 import type { Strata } from '../src/app/openStrata.ts';
 import { appendMulti } from '../src/eventStore/appendToStream.ts';
-import { head } from '../src/eventStore/head.ts';
+import { lastPosition } from '../src/eventStore/head.ts';
 import { FileView } from '../src/projections/fileView.ts';
 import { findContainer } from '../src/projections/queries/containers.ts';
 import { findImage } from '../src/projections/queries/images.ts';
@@ -109,7 +109,7 @@ async function deepImageBench(kind: 'pglite' | 'postgres') {
 
 async function fillTo(strata: Strata, target: number) {
   const batch = 2000;
-  let current = await head(strata.db);
+  let current = await lastPosition(strata.db);
   let n = current;
   while (current < target) {
     const events = Array.from({ length: batch }, (_, i) => ({ type: 'BenchFiller', data: { i } }));
@@ -128,7 +128,7 @@ async function timeTravelBench(kind: 'pglite' | 'postgres', sizes: number[]) {
     const checkpoints: number[] = [];
     for (let i = 0; i < 200; i++) {
       await writeFile(strata, 'tt', { path: `/data/file${i % 20}`, content: `version ${i}` });
-      if (i === 50) checkpoints.push(await head(strata.db));
+      if (i === 50) checkpoints.push(await lastPosition(strata.db));
     }
     const oldPosition = checkpoints[0]!;
     const container = (await findContainer(strata.db, 'tt'))!;
@@ -149,7 +149,7 @@ async function timeTravelBench(kind: 'pglite' | 'postgres', sizes: number[]) {
       const asOf = percentiles(await timeEach(1000, (i) => past.lookup(`/data/file${i % 20}`)));
       rows.push({
         backend: kind,
-        events: await head(strata.db),
+        events: await lastPosition(strata.db),
         'current p50 ms': current.p50,
         'as-of p50 ms': asOf.p50,
         'as-of p99 ms': asOf.p99,

@@ -5,7 +5,7 @@ import { changeContainerState, createContainerFrom, removeContainerByRef } from 
 import { removePath, writeFile } from '../../src/app/files.ts';
 import { importImage } from '../../src/app/importImage.ts';
 import type { Strata } from '../../src/app/openStrata.ts';
-import { head } from '../../src/eventStore/head.ts';
+import { lastPosition } from '../../src/eventStore/head.ts';
 import { FileView } from '../../src/projections/fileView.ts';
 import { findContainer } from '../../src/projections/queries/containers.ts';
 import { findImage, imageById } from '../../src/projections/queries/images.ts';
@@ -70,7 +70,7 @@ eachBackend('the Docker story, through the command handlers and projections', (g
     await writeFile(strata, 'c1', { path: '/root/notes.txt', content: 'hi\n' });
     await writeFile(strata, 'c1', { path: '/etc/motd', content: 'changed\n' });
     await removePath(strata, 'c1', { path: '/var', recursive: true });
-    const afterWrites = await head(strata.db);
+    const afterWrites = await lastPosition(strata.db);
     await changeContainerState(strata, 'c1', 'stop');
     await changeContainerState(strata, 'c1', 'start');
     const c1 = await containerView('c1');

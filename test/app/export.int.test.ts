@@ -19,7 +19,7 @@ import { importLocalImage } from '../../src/app/importLocalImage.ts';
 import type { Strata } from '../../src/app/openStrata.ts';
 import { pullImage } from '../../src/app/pullImage.ts';
 import { pushImage } from '../../src/app/pushImage.ts';
-import { head } from '../../src/eventStore/head.ts';
+import { lastPosition } from '../../src/eventStore/head.ts';
 import { mediaTypes } from '../../src/oci/mediaTypes.ts';
 import { findImage } from '../../src/projections/queries/images.ts';
 import { hasFixtureTools, skopeo } from '../support/fixtures.ts';
@@ -230,7 +230,7 @@ describe.skipIf(!hasRegistry() || !hasFixtureTools())('export and push through S
     it('exports an image as of a position before it was removed', async () => {
       const pulled = await pullImage(strata, ref('oci'));
       await pullImage(strata, ref('v2s2'));
-      const before = await head(strata.db);
+      const before = await lastPosition(strata.db);
       await removeImageByRef(strata, ref('oci'), false);
       await expect(
         exportImage(strata, ref('oci'), { format: 'oci', path: join(out, 'gone') }),

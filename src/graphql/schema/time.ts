@@ -1,4 +1,4 @@
-import { head, positionAt } from '../../eventStore/head.ts';
+import { head, lastPosition, positionAt } from '../../eventStore/head.ts';
 import { builder } from '../builder.ts';
 
 builder.queryFields((t) => ({
@@ -6,13 +6,7 @@ builder.queryFields((t) => ({
     type: 'Position',
     description:
       'The newest position: what `asOf` means when it is omitted (every committed event, your own writes included). `safeHead` is the newest position no later commit can precede.',
-    resolve: async (_root, _args, ctx) => {
-      const row = await ctx.app.db
-        .selectFrom('events')
-        .select((eb) => eb.fn.max('position').as('position'))
-        .executeTakeFirst();
-      return Number(row?.position ?? 0);
-    },
+    resolve: (_root, _args, ctx) => lastPosition(ctx.app.db),
   }),
   safeHead: t.field({
     type: 'Position',
