@@ -35,11 +35,12 @@ eachBackend('the Docker tutorial with the strata CLI', (getStrata) => {
           tag: 'ubuntu:latest',
           cmd: ['/bin/bash'],
           created: twoWeeksAgo,
+          // memoryImage's type leaves out `created`; the OCI config takes it (docker history's CREATED).
           history: [
             { created: twoWeeksAgo, created_by: '/bin/sh -c #(nop) ADD file:1a2b3c in / ' },
             { created: twoWeeksAgo, created_by: '/bin/sh -c echo ubuntu > /etc/hostname' },
             { created: twoWeeksAgo, created_by: '/bin/sh -c #(nop)  CMD ["bash"]', empty_layer: true },
-          ] as { created_by: string; empty_layer?: boolean }[],
+          ] as unknown as { created_by: string; empty_layer?: boolean }[],
         },
       ),
     );

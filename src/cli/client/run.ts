@@ -95,7 +95,7 @@ function mainHelp(): string {
   const row = (c: Command) => `  ${c.name.padEnd(11)} ${c.description}`;
   const strataOnly = new Set(['replay', 'blame', 'at', 'ls', 'cat']);
   return [
-    'Usage:  strata [OPTIONS] COMMAND',
+    'Usage:  strata COMMAND',
     '',
     'A docker-like client for a Strata server: images and containers as layered, event-sourced filesystems, with time travel.',
     'The server is STRATA_URL (default http://127.0.0.1:4000/graphql); STRATA_TOKEN is sent as a bearer token.',

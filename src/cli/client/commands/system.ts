@@ -44,7 +44,7 @@ const withPercent = (reclaimable: number, total: number) =>
 export const df: Command = {
   name: 'system df',
   usage: '[OPTIONS]',
-  description: 'Show docker disk usage',
+  description: 'Show Strata disk usage',
   readOnly: true,
   maxArgs: 0,
   flags: [
