@@ -48,9 +48,12 @@ export async function shellLoop(
     rl.prompt();
   };
   rl.on('SIGINT', () => {
+    // bash: `^C`, the typed line is dropped, a fresh prompt.
     pending = '';
     ctx.out.write('^C\n');
-    rl.write(null, { ctrl: true, name: 'u' });
+    const editor = rl as unknown as { line: string; cursor: number };
+    editor.line = '';
+    editor.cursor = 0;
     showPrompt();
   });
   let last = 0;

@@ -1,4 +1,4 @@
-import { parseReference } from '../../../domain/image/reference.ts';
+import { familiarName, normalizeReference, parseReference } from '../../../domain/image/reference.ts';
 import { bool, type CliContext, type Command, errLine, line, str } from '../context.ts';
 import { DaemonError } from '../errors.ts';
 import { type Column, renderList } from '../format/list.ts';
@@ -223,10 +223,11 @@ export const rmi: Command = {
   },
 };
 
+/** The contract's PullReport (../shared/contract/core.graphql): what the CLI reads of a pull. */
 interface PullReportData {
-  lines: string[];
   layers: { digest: string; status: string }[];
   status: string;
+  image: { repoDigests: string[] };
 }
 
 interface Progress {
@@ -254,6 +255,21 @@ function pullHeader(ref: string): string[] {
   return lines;
 }
 
+/** The lines docker pull prints after the layers: `Digest:`, `Status:`, and the full reference. */
+function pullFooter(ref: string, report: PullReportData): string[] {
+  const parsed = parseReference(ref);
+  const repository = familiarName(parsed);
+  const digest =
+    parsed.digest ?? report.image.repoDigests.find((d) => d.startsWith(`${repository}@`))?.split('@')[1];
+  return [
+    ...(digest ? [`Digest: ${digest}`] : []),
+    `Status: ${report.status}`,
+    parsed.digest ? `${parsed.domain}/${parsed.path}@${parsed.digest}` : normalizeReference(ref),
+  ];
+}
+
+const layerLine = (layer: { digest: string; status: string }) => `${shortId(layer.digest)}: ${layer.status}`;
+
 /**
  * `docker pull`. On a terminal, layer lines are redrawn in place from the `pullProgress`
  * subscription (Downloading [==>  ] 1.2MB/4.5MB) while the pull runs; otherwise (or when the
@@ -270,11 +286,12 @@ export async function pullImage(
     ref: { type: 'String!', value: ref },
     ...(options.platform ? { platform: { type: 'String', value: options.platform } } : {}),
   };
-  const selection = 'lines status layers { digest status }';
+  const selection = 'status layers { digest status } image { repoDigests }';
   if (options.quiet || !ctx.stdoutIsTTY || out !== ctx.out) {
     const report = await ctx.api.mutate<PullReportData>('pullImage', variables, selection);
-    if (options.quiet) out.write(`${report.lines.at(-1)}\n`);
-    else for (const l of report.lines) out.write(`${l}\n`);
+    const lines = [...pullHeader(ref), ...report.layers.map(layerLine), ...pullFooter(ref, report)];
+    if (options.quiet) out.write(`${lines.at(-1)}\n`);
+    else for (const l of lines) out.write(`${l}\n`);
     return report;
   }
   const header = pullHeader(ref);
@@ -313,10 +330,10 @@ export async function pullImage(
     await watching;
     for (const layer of report.layers) {
       if (!state.has(layer.digest)) order.push(layer.digest);
-      state.set(layer.digest, `${shortId(layer.digest)}: ${layer.status}`);
+      state.set(layer.digest, layerLine(layer));
     }
     draw();
-    for (const l of report.lines.slice(header.length + report.layers.length)) out.write(`${l}\n`);
+    for (const l of pullFooter(ref, report)) out.write(`${l}\n`);
     return report;
   } finally {
     stop.abort();
