@@ -192,6 +192,27 @@ eachBackend('the Docker tutorial with the strata CLI', (getStrata) => {
       sessionStart = Number(/\[(\d+)\] session/.exec(replay.stdout)![1]);
       echoStep = Number(/\[(\d+)\] \$ echo hello/.exec(replay.stdout)![1]);
 
+      const normalize = (text: string) =>
+        text.replace(/\[\d+\]/g, '[N]').replace(/session [0-9a-f-]{36}/g, 'session S');
+      const past = await cli(['at', String(echoStep), '--', 'replay', 'web']);
+      expect(normalize(past.stdout)).toBe(
+        [
+          '[N] created web from ubuntu (command: /bin/bash)',
+          '[N] started',
+          '[N] session S attached',
+          '[N] $ echo hello > /root/hi.txt',
+          'C /root',
+          'A /root/hi.txt',
+          '',
+        ].join('\n'),
+      );
+      const secondSession = [...replay.stdout.matchAll(/session ([0-9a-f-]{36}) attached/g)][1]![1]!;
+      expect(normalize((await cli(['replay', secondSession])).stdout)).toBe(
+        ['[N] session S attached', '[N] $ cat /root/hi.txt', 'hello', '[N] session S ended: exit 3', ''].join(
+          '\n',
+        ),
+      );
+
       const blame = await cli(['blame', 'web', '/root/hi.txt']);
       expect(lines(blame.stdout)).toEqual([
         expect.stringMatching(/^POSITION {3}CREATED +OPERATION {3}SIZE {6}SOURCE$/),

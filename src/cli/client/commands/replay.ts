@@ -97,7 +97,8 @@ async function sessionTimeline(
   ctx: CliContext,
   session: SessionData,
 ): Promise<{ position: number; text: string }[]> {
-  const entries = session.steps.map((step) => ({
+  const steps = session.steps.filter((step) => ctx.asOf === undefined || step.position <= ctx.asOf);
+  const entries = steps.map((step) => ({
     position: step.position,
     text: formatStep(step, session.interactive ? '' : '(exec) '),
   }));
@@ -146,10 +147,7 @@ export const replay: Command = {
         { id: ref },
       );
       if (!session) throw new DaemonError('NOT_FOUND', `No such container or session: ${ref}`);
-      entries = await sessionTimeline(ctx, {
-        ...session,
-        steps: session.steps.filter((s) => ctx.asOf === undefined || s.position <= ctx.asOf),
-      });
+      entries = await sessionTimeline(ctx, session);
     }
     entries.sort((a, b) => a.position - b.position);
     for (const entry of entries) ctx.out.write(entry.text);
