@@ -64,33 +64,6 @@ async function appendedContent(app: AppContext, target: ContainerTarget, path: s
   return blobs.put(concatenated());
 }
 
-export async function makeDirectory(
-  app: AppContext,
-  ref: string,
-  input: { path: string; parents?: boolean; mode?: number },
-  metadata = commandMetadata(),
-) {
-  const target = await targetContainer(app, ref);
-  const { path } = await resolveInContainer(target, input.path, true);
-  return decideFsCommand(
-    app,
-    target,
-    (lower) => ({
-      type: 'MakeDirectory',
-      data: {
-        containerId: target.row.container_id,
-        now: app.now(),
-        ...lower,
-        path,
-        parents: input.parents ?? false,
-        ...(input.mode !== undefined ? { mode: input.mode } : {}),
-      },
-    }),
-    metadata,
-  );
-}
-
-/** `rm [-r] PATH`: a symlink is removed itself, never its target. Returns the `docker diff`-style changes. */
 export async function removePath(
   app: AppContext,
   ref: string,
@@ -154,52 +127,6 @@ export async function changeMode(
     (lower) => ({
       type: 'ChangeMode',
       data: { containerId: target.row.container_id, now: app.now(), ...lower, path, mode: input.mode },
-    }),
-    metadata,
-  );
-}
-
-export async function changeOwner(
-  app: AppContext,
-  ref: string,
-  input: { path: string; uid: number; gid: number },
-  metadata = commandMetadata(),
-) {
-  const target = await targetContainer(app, ref);
-  const { path } = await resolveInContainer(target, input.path, true);
-  return decideFsCommand(
-    app,
-    target,
-    (lower) => ({
-      type: 'ChangeOwner',
-      data: {
-        containerId: target.row.container_id,
-        now: app.now(),
-        ...lower,
-        path,
-        uid: input.uid,
-        gid: input.gid,
-      },
-    }),
-    metadata,
-  );
-}
-
-export async function renamePath(
-  app: AppContext,
-  ref: string,
-  input: { from: string; to: string },
-  metadata = commandMetadata(),
-) {
-  const target = await targetContainer(app, ref);
-  const from = (await resolveInContainer(target, input.from, false)).path;
-  const to = (await resolveInContainer(target, input.to, false)).path;
-  return decideFsCommand(
-    app,
-    target,
-    (lower) => ({
-      type: 'RenamePath',
-      data: { containerId: target.row.container_id, now: app.now(), ...lower, from, to },
     }),
     metadata,
   );
