@@ -3,6 +3,7 @@ import type { Digest } from '../domain/digest.ts';
 import { appendMulti } from '../eventStore/appendToStream.ts';
 import { getContent, putContent, putContents, readContent } from '../eventStore/contentStore.ts';
 import { readStream } from '../eventStore/readStream.ts';
+import { LruCache } from '../projections/lruCache.ts';
 import { readModelsProjection } from '../projections/readModels.ts';
 import type { AppContext } from './context.ts';
 import type { Blobs, EventLog } from './ports.ts';
@@ -18,6 +19,8 @@ const projections = [readModelsProjection((trx, digest) => readContent(trx, dige
 /** Binds the event store and content store to the ports the command handlers use. */
 export function bindStores(database: DatabaseHandle): { log: EventLog; blobs: Blobs } {
   const { db } = database;
+  // Content is immutable: small blobs read often (the files people open) are kept in memory.
+  const smallContent = new LruCache<Digest, Uint8Array>(16 * 1024 * 1024, (bytes) => bytes.byteLength + 64);
   const log: EventLog = {
     readStream: (stream) => readStream(db, stream),
     async append(writes, metadata) {
@@ -41,7 +44,13 @@ export function bindStores(database: DatabaseHandle): { log: EventLog; blobs: Bl
       }),
     putMany: (items) => putContents(db, items),
     get: (digest: Digest) => getContent(db, digest),
-    readAll: (digest: Digest) => readContent(db, digest),
+    readAll: async (digest: Digest) => {
+      const cached = smallContent.get(digest);
+      if (cached) return cached;
+      const bytes = await readContent(db, digest);
+      smallContent.set(digest, bytes);
+      return bytes;
+    },
   };
   return { log, blobs };
 }

@@ -5,6 +5,7 @@ import type { FsNode } from '../domain/fs/node.ts';
 import { ancestorsOf, normalizePath } from '../domain/fs/paths.ts';
 import { rowToNode, sortKey, subtreeRange } from './fileRows.ts';
 import type { ProjectionTables } from './tables.ts';
+import { LruCache } from './lruCache.ts';
 import { validAt } from './validAt.ts';
 
 /** Where a version of a path came from: an image layer, or a write to a container's layer. */
@@ -29,6 +30,9 @@ export interface FilePage {
 }
 
 type Db = Kysely<ProjectionTables>;
+
+/** Chain views never change once materialised: point lookups are cached across requests. */
+const chainEntries = new LruCache<string, ViewEntry | null>(100_000);
 
 interface UpperRecord {
   path: string;
@@ -133,13 +137,18 @@ export class FileView {
 
   private async baseLookup(path: string): Promise<ViewEntry | null> {
     if (!this.chainId) return null;
+    const key = `${this.chainId}\u0000${path}`;
+    const cached = chainEntries.get(key);
+    if (cached !== undefined) return cached;
     const row = await this.db
       .selectFrom('chain_files')
       .selectAll()
       .where('chain_id', '=', this.chainId)
       .where('sort_key', '=', sortKey(path))
       .executeTakeFirst();
-    return row ? { node: rowToNode(row), origin: layerOrigin(row.diff_id) } : null;
+    const entry = row ? { node: rowToNode(row), origin: layerOrigin(row.diff_id) } : null;
+    chainEntries.set(key, entry);
+    return entry;
   }
 
   private async chainRange(
