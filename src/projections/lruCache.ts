@@ -19,6 +19,11 @@ export class LruCache<K, V> {
     return value;
   }
 
+  clear(): void {
+    this.entries.clear();
+    this.weight = 0;
+  }
+
   set(key: K, value: V): void {
     const weight = this.weigh(value);
     if (weight > this.maxWeight) return;
