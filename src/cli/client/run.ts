@@ -8,6 +8,7 @@ import { inspect } from './commands/inspect.ts';
 import { replay } from './commands/replay.ts';
 import { exec, run, start } from './commands/run.ts';
 import { df, events, version } from './commands/system.ts';
+import { load, push, save } from './commands/transfer.ts';
 import type { CliContext, Command } from './context.ts';
 import { CliError, DaemonError } from './errors.ts';
 
@@ -27,6 +28,9 @@ export const commands: Command[] = [
   rmi,
   tag,
   commit,
+  save,
+  load,
+  push,
   diff,
   history,
   inspect,

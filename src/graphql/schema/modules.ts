@@ -14,4 +14,5 @@ import './session.ts';
 import './diskUsage.ts';
 import './exec.ts';
 import './pull.ts';
+import './transfer.ts';
 import './cli.ts';
