@@ -2,7 +2,8 @@ import type { Digest } from '../domain/digest.ts';
 import { validationError } from '../domain/errors.ts';
 import { parseImageConfig } from './config.ts';
 import { configMediaTypes, layerMediaType } from './mediaTypes.ts';
-import type { Descriptor, ImageConfig, ImageManifest, LayerRef, Platform } from './types.ts';
+import type { ManifestDocument } from './manifest.ts';
+import type { Descriptor, ImageConfig, ImageManifest, ImageSource, LayerRef, Platform } from './types.ts';
 
 export interface ImagePartsOptions {
   /** Accept foreign / non-distributable layers (fetched without credentials from their urls). Default false. */
@@ -72,4 +73,41 @@ function layerRef(
   if (descriptor.urls?.length) layer.urls = descriptor.urls;
   if (descriptor.annotations) layer.annotations = descriptor.annotations;
   return layer;
+}
+
+/** The ImageSource every reader returns, from a selected manifest document and its checked parts. */
+export function imageSource(input: {
+  source: ImageSource['source'];
+  reference: string;
+  document: Extract<ManifestDocument, { kind: 'manifest' }>;
+  configBytes: Uint8Array;
+  parts: ReturnType<typeof imageParts>;
+  tags: string[];
+  openBlob: ImageSource['openBlob'];
+  index: ImageSource['index'] | undefined;
+}): ImageSource {
+  const { document, parts } = input;
+  const { manifest } = document;
+  const image: ImageSource = {
+    source: input.source,
+    reference: input.reference,
+    manifestDigest: document.digest,
+    manifestMediaType: document.mediaType,
+    manifest,
+    manifestBytes: document.bytes,
+    manifestOriginal: true,
+    platform: parts.platform,
+    config: {
+      digest: manifest.config.digest,
+      size: manifest.config.size,
+      mediaType: manifest.config.mediaType,
+      bytes: input.configBytes,
+      parsed: parts.config,
+    },
+    layers: parts.layers,
+    tags: input.tags,
+    openBlob: input.openBlob,
+  };
+  if (input.index) image.index = input.index;
+  return image;
 }

@@ -1,6 +1,6 @@
 import { notFoundError, validationError } from '../../domain/errors.ts';
 import { maxConfigBytes } from '../config.ts';
-import { imageParts } from '../imageParts.ts';
+import { imageParts, imageSource } from '../imageParts.ts';
 import { type ManifestDocument, maxManifestBytes, parseManifestDocument } from '../manifest.ts';
 import { mediaTypes } from '../mediaTypes.ts';
 import {
@@ -177,26 +177,14 @@ export async function openFromDescriptor(
       `${options.reference} is for ${formatPlatform(parts.platform)}, not ${formatPlatform(wanted)}`,
     );
   }
-  const image: ImageSource = {
+  return imageSource({
     source: options.source,
     reference: options.reference,
-    manifestDigest: document.digest,
-    manifestMediaType: document.mediaType,
-    manifest,
-    manifestBytes: document.bytes,
-    manifestOriginal: true,
-    platform: parts.platform,
-    config: {
-      digest: manifest.config.digest,
-      size: manifest.config.size,
-      mediaType: manifest.config.mediaType,
-      bytes: configBytes,
-      parsed: parts.config,
-    },
-    layers: parts.layers,
+    document,
+    configBytes,
+    parts,
     tags: options.tags,
     openBlob: open,
-  };
-  if (index) image.index = index;
-  return image;
+    index,
+  });
 }

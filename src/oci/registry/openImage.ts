@@ -2,7 +2,7 @@ import { type Digest, isDigest } from '../../domain/digest.ts';
 import { notFoundError, validationError } from '../../domain/errors.ts';
 import { parseReference } from '../../domain/image/reference.ts';
 import { maxConfigBytes } from '../config.ts';
-import { imageParts } from '../imageParts.ts';
+import { imageParts, imageSource } from '../imageParts.ts';
 import type { ManifestDocument } from '../manifest.ts';
 import {
   defaultPlatform,
@@ -125,27 +125,14 @@ export async function openImage(
     });
   }
   const allowForeignUrls = options.allowForeignLayers === true;
-  const image: ImageSource = {
+  return imageSource({
     source: 'registry',
     reference: shown,
-    manifestDigest: document.digest,
-    manifestMediaType: document.mediaType,
-    manifest,
-    manifestBytes: document.bytes,
-    manifestOriginal: true,
-    platform: parts.platform,
-    config: {
-      digest: manifest.config.digest,
-      size: manifest.config.size,
-      mediaType: manifest.config.mediaType,
-      bytes: configBytes,
-      parsed: parts.config,
-    },
-    layers: parts.layers,
+    document,
+    configBytes,
+    parts,
     tags: target.tag !== undefined ? [target.tag] : [],
-    openBlob: (blob, blobOptions = {}) =>
-      client.openBlob(repository, blob, { ...blobOptions, allowForeignUrls }),
-  };
-  if (index) image.index = index;
-  return image;
+    openBlob: (blob, blobOptions = {}) => client.openBlob(repository, blob, { ...blobOptions, allowForeignUrls }),
+    index,
+  });
 }
