@@ -111,7 +111,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created', 'text', (c) => c.notNull())
     .addColumn('started_at', 'text')
     .addColumn('finished_at', 'text')
-    .addColumn('size_rw', 'bigint', (c) => c.notNull())
     .addColumn('valid_from', 'bigint', (c) => c.notNull())
     .addColumn('valid_to', 'bigint')
     .addPrimaryKeyConstraint('containers_pk', ['container_id', 'valid_from'])

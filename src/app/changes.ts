@@ -1,13 +1,12 @@
 import type { Db } from '../db/database.ts';
 import { type Change, layerChanges } from '../domain/container/changes.ts';
 import type { UpperEntry, WritableLayer } from '../domain/container/writableLayer.ts';
-import type { FsNode } from '../domain/fs/node.ts';
 import { rowToNode } from '../projections/fileRows.ts';
 import { FileView } from '../projections/fileView.ts';
 import type { ContainerRow } from '../projections/queries/containers.ts';
 import { imagesEverByIds } from '../projections/queries/images.ts';
 import { validAt } from '../projections/validAt.ts';
-import { withPrefetch } from './prefetch.ts';
+import { withLowerView } from './containerFs.ts';
 
 /** The container's writable layer as of a position, in the shape the domain's rules read. */
 export async function writableLayerAt(db: Db, containerId: string, asOf?: number): Promise<WritableLayer> {
@@ -36,24 +35,5 @@ export async function containerChangesAt(db: Db, container: ContainerRow, asOf?:
   const layer = await writableLayerAt(db, container.container_id, asOf);
   const image = (await imagesEverByIds(db, [container.image_id], asOf)).get(container.image_id);
   const lowerView = new FileView(db, image?.top_chain_id ?? null);
-  return withPrefetch(
-    async (keys: string[]) => {
-      const result = new Map<string, FsNode | FsNode[] | undefined>();
-      for (const key of keys) {
-        const path = key.slice(1);
-        if (key.startsWith('n')) result.set(key, (await lowerView.lookup(path))?.node);
-        else {
-          const dir = await lowerView.lookup(path);
-          result.set(key, dir?.node.type === 'dir' ? (await lowerView.list(path)).map((e) => e.node) : []);
-        }
-      }
-      return result;
-    },
-    (lookup) =>
-      layerChanges(
-        layer,
-        (path) => lookup(`n${path}`) as FsNode | undefined,
-        (dir) => (lookup(`c${dir}`) as FsNode[] | undefined) ?? [],
-      ),
-  );
+  return withLowerView(lowerView, ({ lower, lowerChildren }) => layerChanges(layer, lower, lowerChildren));
 }

@@ -44,41 +44,44 @@ export async function resolveInContainer(target: ContainerTarget, path: string, 
 }
 
 /**
- * Decides a filesystem command against a container state, feeding the decider the image's nodes
- * it asks for (fetched in batches from the image's merged view). Appends nothing.
+ * Runs `compute` — a pure domain function that reads an image's merged view through synchronous
+ * `lower(path)` / `lowerChildren(dir)` lookups — fetching the nodes it asks for in batches from
+ * `imageView` (see withPrefetch). The decider and `docker diff` both read the lower view this way.
  */
-export function decideFs(
-  target: ContainerTarget,
-  state: ContainerState,
-  command: (lower: Lower) => ContainerFsCommand,
-): Promise<ContainerEvent[]> {
+export function withLowerView<Result>(
+  imageView: FileView,
+  compute: (lower: Lower) => Result,
+): Promise<Result> {
   return withPrefetch(
     async (keys: string[]) => {
       const result = new Map<string, FsNode | FsNode[] | undefined>();
       const nodes = await lookupMany(
-        target.imageView,
+        imageView,
         keys.filter((k) => k.startsWith('n')).map((k) => k.slice(1)),
       );
       for (const [path, node] of nodes) result.set(`n${path}`, node);
       for (const key of keys.filter((k) => k.startsWith('c'))) {
         const dir = key.slice(1);
-        const entry = await target.imageView.lookup(dir);
-        result.set(
-          key,
-          entry?.node.type === 'dir' ? (await target.imageView.list(dir)).map((e) => e.node) : [],
-        );
+        const entry = await imageView.lookup(dir);
+        result.set(key, entry?.node.type === 'dir' ? (await imageView.list(dir)).map((e) => e.node) : []);
       }
       return result;
     },
     (lookup) =>
-      decideContainer(
-        command({
-          lower: (path) => lookup(`n${path}`) as FsNode | undefined,
-          lowerChildren: (dir) => (lookup(`c${dir}`) as FsNode[] | undefined) ?? [],
-        }),
-        state,
-      ),
+      compute({
+        lower: (path) => lookup(`n${path}`) as FsNode | undefined,
+        lowerChildren: (dir) => (lookup(`c${dir}`) as FsNode[] | undefined) ?? [],
+      }),
   );
+}
+
+/** Decides a filesystem command against a container state, reading the image's nodes it asks for. Appends nothing. */
+export function decideFs(
+  target: ContainerTarget,
+  state: ContainerState,
+  command: (lower: Lower) => ContainerFsCommand,
+): Promise<ContainerEvent[]> {
+  return withLowerView(target.imageView, (lower) => decideContainer(command(lower), state));
 }
 
 /** Decides one filesystem command and appends its events with the version read. */

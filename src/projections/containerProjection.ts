@@ -48,7 +48,6 @@ export async function projectContainerEvent(
           created: data.created,
           started_at: null,
           finished_at: null,
-          size_rw: 0,
           valid_from: position,
           valid_to: null,
         })
@@ -89,51 +88,64 @@ export async function projectContainerEvent(
         .where('container_id', '=', containerId)
         .where('valid_to', 'is', null);
       await replaced.where('sort_key', '=', sortKey(path)).where('kind', '!=', 'opaque').execute();
-      await db
-        .insertInto('container_upper')
-        .values({
-          ...nodeColumns(node),
-          ...rowProvenance(provenance, operation),
-          container_id: containerId,
-          kind: 'node',
-          valid_from: position,
-          valid_to: null,
-        })
-        .execute();
+      await openUpperRow(
+        db,
+        containerId,
+        position,
+        'node',
+        nodeColumns(node),
+        rowProvenance(provenance, operation),
+      );
       return;
     }
     case 'ContainerPathRemoved': {
       const { path, whiteout, operation } = event.data;
       await closeUpper(db, containerId, path, position);
       if (whiteout) {
-        await db
-          .insertInto('container_upper')
-          .values({
-            ...markerColumns(path),
-            ...rowProvenance(provenance, operation),
-            container_id: containerId,
-            kind: 'whiteout',
-            valid_from: position,
-            valid_to: null,
-          })
-          .execute();
+        await openUpperRow(
+          db,
+          containerId,
+          position,
+          'whiteout',
+          markerColumns(path),
+          rowProvenance(provenance, operation),
+        );
       }
       return;
     }
     case 'ContainerDirectoryOpaqued':
-      await db
-        .insertInto('container_upper')
-        .values({
-          ...markerColumns(event.data.path),
-          ...rowProvenance(provenance, 'opaque'),
-          container_id: containerId,
-          kind: 'opaque',
-          valid_from: position,
-          valid_to: null,
-        })
-        .execute();
+      await openUpperRow(
+        db,
+        containerId,
+        position,
+        'opaque',
+        markerColumns(event.data.path),
+        rowProvenance(provenance, 'opaque'),
+      );
       return;
   }
+}
+
+/** Opens a writable-layer row at `position` (a node, a whiteout or an opaque marker). */
+function openUpperRow(
+  db: Db,
+  containerId: string,
+  position: number,
+  kind: 'node' | 'whiteout' | 'opaque',
+  columns: ReturnType<typeof markerColumns>,
+  provenance: ReturnType<typeof rowProvenance>,
+) {
+  return db
+    .insertInto('container_upper')
+    .values({
+      ...columns,
+      ...provenance,
+      container_id: containerId,
+      kind,
+      valid_from: position,
+      valid_to: null,
+    })
+    .execute();
 }
 
 const rowProvenance = (provenance: Provenance, operation: string) => ({

@@ -1,6 +1,6 @@
 import type { ColumnType } from 'kysely';
 
-/** int8 columns: written as numbers, read back as strings (pg) or numbers (PGlite). */
+/** int8 columns: read back as JS numbers on both backends (src/db/openDatabase.ts). */
 type Int8 = ColumnType<string | number, number | bigint | string, number | bigint | string>;
 type Int8Null = ColumnType<
   string | number | null,
@@ -83,7 +83,6 @@ export interface ContainersTable extends Versioned {
   created: string;
   started_at: string | null;
   finished_at: string | null;
-  size_rw: Int8;
 }
 
 export interface ContainerUpperTable extends FileColumns, Versioned {

@@ -1,4 +1,10 @@
+import type { Selectable } from 'kysely';
+import type { SessionsTable } from '../../projections/tables.ts';
 import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
+
+type SessionsRow = Selectable<SessionsTable>;
+
 import { containerLoader } from './loaders.ts';
 import { ChangeRef, ContainerRef, SessionRef } from './refs.ts';
 
@@ -17,8 +23,18 @@ interface StepShape {
 
 export const SessionStepRef = builder.objectRef<StepShape>('SessionStep');
 
-const sessionRow = (ctx: { app: { db: import('../../db/database.ts').Db } }, id: string) =>
-  ctx.app.db.selectFrom('sessions').selectAll().where('session_id', '=', id).executeTakeFirst();
+/** One query per request for all the sessions it touches (each session field reads the same row). */
+const sessionRow = (ctx: GraphQLContext, id: string) =>
+  ctx.loaders
+    .get<string, SessionsRow | undefined>('session', async (ids) => {
+      const rows = await ctx.app.db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('session_id', 'in', [...ids])
+        .execute();
+      return ids.map((sid) => rows.find((r) => r.session_id === sid));
+    })
+    .load(id);
 
 SessionRef.implement({
   description: 'A shell session in a container: `run -it`, `start -ai`, or the single command of an `exec`.',
