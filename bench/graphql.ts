@@ -14,7 +14,7 @@ import { writeFile } from '../src/app/files.ts';
 import { importImage } from '../src/app/importImage.ts';
 import { defaultLimits, type StrataConfig } from '../src/config.ts';
 import { lastPosition } from '../src/eventStore/head.ts';
-import { createMemoryLogger } from '../src/server/log.ts';
+import { createLogger } from '../src/server/log.ts';
 import { startServer } from '../src/server/startServer.ts';
 import { memoryImage } from '../test/support/memoryImage.ts';
 import { dir, file } from '../test/support/tarBuilder.ts';
@@ -80,7 +80,7 @@ export async function runGraphqlBench(): Promise<void> {
       const server = await startServer(config, {
         app: { ...strata, notifications: strata.database.notifications },
         backend: kind,
-        log: createMemoryLogger(),
+        log: createLogger('silent'),
       });
       try {
         const fileQuery =

@@ -1,10 +1,13 @@
 import { createComplexityRule } from '@pothos/plugin-complexity';
 import {
+  type DocumentNode,
   type ExecutionResult,
   type GraphQLError,
+  type GraphQLSchema,
   getOperationAST,
   type OperationTypeNode,
   parse,
+  specifiedRules,
   type ValidationRule,
 } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
@@ -65,8 +68,68 @@ interface ParamsContext {
   params?: { variables?: Record<string, unknown> | null; operationName?: string | null };
 }
 
+/** Distinct variable sets whose complexity verdict is kept per document. */
+const complexityEntriesPerDocument = 64;
+
+/**
+ * Validation in two parts, both cached so a repeated operation is not walked again:
+ * - the document-only rules (GraphQL's own plus the alias limit) once per parsed document (Yoga's
+ *   parse cache hands back the same DocumentNode for the same text);
+ * - depth / breadth / complexity, which depend on the variables (page sizes), once per document
+ *   and variable values.
+ * Yoga's own validation cache stays off: it keys by rule names only, and the complexity rule's
+ * verdict differs between requests whose variables differ.
+ */
 export function useQueryLimits(limits: GraphQLLimits): Plugin {
   const pageLimits = { defaultPageSize: limits.defaultPageSize, maxPageSize: limits.maxPageSize };
+  const aliasRule = maxAliasesRule(limits.maxAliases);
+  const bySchema = new WeakMap<
+    GraphQLSchema,
+    WeakMap<
+      DocumentNode,
+      { errors: readonly GraphQLError[]; complexity: Map<string, readonly GraphQLError[]> }
+    >
+  >();
+  const complexityRule = (variables: Record<string, unknown>, operationName: string | undefined) =>
+    withoutUnknownFieldReports(
+      createComplexityRule({
+        context: { limits: pageLimits },
+        variableValues: variables,
+        operationName,
+        validate: ({ depth, breadth, complexity }, report) => {
+          if (depth > limits.maxDepth) {
+            report(
+              limitError(
+                `The operation is nested ${depth} levels deep, more than the limit of ${limits.maxDepth} (STRATA_MAX_DEPTH).`,
+                'depth',
+                limits.maxDepth,
+                depth,
+              ),
+            );
+          }
+          if (breadth > limits.maxBreadth) {
+            report(
+              limitError(
+                `The operation selects ${breadth} fields, more than the limit of ${limits.maxBreadth} (STRATA_MAX_BREADTH).`,
+                'breadth',
+                limits.maxBreadth,
+                breadth,
+              ),
+            );
+          }
+          if (complexity > limits.maxComplexity) {
+            report(
+              limitError(
+                `The operation's estimated cost is ${complexity}, more than the limit of ${limits.maxComplexity} (STRATA_MAX_COMPLEXITY); ask for smaller pages or fewer fields.`,
+                'complexity',
+                limits.maxComplexity,
+                complexity,
+              ),
+            );
+          }
+        },
+      }),
+    );
   return {
     onParse({ setParseFn }) {
       setParseFn((source, options) => {
@@ -84,50 +147,34 @@ export function useQueryLimits(limits: GraphQLLimits): Plugin {
         }
       });
     },
-    onValidate({ addValidationRule, context }) {
+    onValidate({ context, validateFn, setValidationFn }) {
       const { params } = context as ParamsContext;
-      addValidationRule(maxAliasesRule(limits.maxAliases));
-      addValidationRule(
-        withoutUnknownFieldReports(
-          createComplexityRule({
-            context: { ...context, limits: pageLimits },
-            variableValues: params?.variables ?? {},
-            operationName: params?.operationName ?? undefined,
-            validate: ({ depth, breadth, complexity }, report) => {
-              if (depth > limits.maxDepth) {
-                report(
-                  limitError(
-                    `The operation is nested ${depth} levels deep, more than the limit of ${limits.maxDepth} (STRATA_MAX_DEPTH).`,
-                    'depth',
-                    limits.maxDepth,
-                    depth,
-                  ),
-                );
-              }
-              if (breadth > limits.maxBreadth) {
-                report(
-                  limitError(
-                    `The operation selects ${breadth} fields, more than the limit of ${limits.maxBreadth} (STRATA_MAX_BREADTH).`,
-                    'breadth',
-                    limits.maxBreadth,
-                    breadth,
-                  ),
-                );
-              }
-              if (complexity > limits.maxComplexity) {
-                report(
-                  limitError(
-                    `The operation's estimated cost is ${complexity}, more than the limit of ${limits.maxComplexity} (STRATA_MAX_COMPLEXITY); ask for smaller pages or fewer fields.`,
-                    'complexity',
-                    limits.maxComplexity,
-                    complexity,
-                  ),
-                );
-              }
-            },
-          }),
-        ),
-      );
+      const variables = params?.variables ?? {};
+      const operationName = params?.operationName ?? undefined;
+      setValidationFn((schema, document, rules, typeInfo, options) => {
+        let byDocument = bySchema.get(schema);
+        if (!byDocument) {
+          byDocument = new WeakMap();
+          bySchema.set(schema, byDocument);
+        }
+        let cached = byDocument.get(document);
+        if (!cached) {
+          const errors =
+            validateFn(schema, document, [...(rules ?? specifiedRules), aliasRule], typeInfo, options) ?? [];
+          cached = { errors, complexity: new Map() };
+          byDocument.set(document, cached);
+        }
+        const key = `${operationName ?? ''}\u0000${JSON.stringify(variables)}`;
+        let complexity = cached.complexity.get(key);
+        if (!complexity) {
+          const found: readonly GraphQLError[] =
+            validateFn(schema, document, [complexityRule(variables, operationName)], typeInfo, options) ?? [];
+          if (cached.complexity.size >= complexityEntriesPerDocument) cached.complexity.clear();
+          cached.complexity.set(key, found);
+          complexity = found;
+        }
+        return complexity.length === 0 ? cached.errors : [...cached.errors, ...complexity];
+      });
     },
   };
 }

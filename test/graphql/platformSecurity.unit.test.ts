@@ -180,6 +180,24 @@ describe('hostile operations are rejected before execution', () => {
     expect(negative.body.errors[0].message).toMatch(/non-negative integer/);
   });
 
+  it('validation is cached per document, the page-size verdict per variables', async () => {
+    const { yoga } = makeYoga();
+    const query = 'query($n: Int) { things(first: $n) { edges { cursor } } }';
+    const verdicts = [];
+    for (const n of [5, 5000, 5, 5000]) {
+      const { body } = await gql(yoga, query, { variables: { n } });
+      verdicts.push(body.errors?.[0]?.extensions?.limit ?? 'ok');
+    }
+    expect(verdicts).toEqual(['ok', 'pageSize', 'ok', 'pageSize']);
+    const unknown = '{ things { edges { nope } } }';
+    for (let i = 0; i < 2; i++) {
+      const { body } = await gql(yoga, unknown);
+      expect(body.errors.map((e: { message: string }) => e.message)).toEqual([
+        'Cannot query field "nope" on type "ThingEdge". Did you mean "node"?',
+      ]);
+    }
+  });
+
   it('complexity: nested pages multiply', async () => {
     const { yoga } = makeYoga({ limits: { maxComplexity: 500 } });
     const { body } = await gql(
