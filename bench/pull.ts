@@ -3,8 +3,9 @@
  * scripts/fixtures/build-large.sh, built here once when missing and cached outside the repo) from a
  * loopback registry, in the same run:
  *   - Strata's pull into PostgreSQL (a throwaway database on BENCH_DATABASE_URL's server) and into
- *     PGlite (a data directory on disk), projections included, each in a fresh child process run
- *     with tsx like the CLI (peak RSS is that process's maxRSS; the idle baseline is printed too);
+ *     PGlite (a data directory on disk, created and migrated by an earlier process), projections
+ *     included, each in a fresh child process run with tsx like the CLI (peak RSS is that process's
+ *     maxRSS; the idle baselines are printed too);
  *   - `skopeo copy` registry → OCI layout, then `umoci unpack` of it (what a pull to disk costs);
  *   - the floor: one Node stream per layer of fetch + gunzip + tar parse + sha256 of every file,
  *     nothing stored.
@@ -71,9 +72,13 @@ async function command(file: string, args: string[]): Promise<Measure> {
 }
 
 /** Strata's pull in a fresh process, so its peak RSS is the pull's own. */
-function strataPull(backend: 'postgres' | 'pglite', ref: string): Promise<Measure & { layers: number }> {
+function strataPull(
+  backend: 'postgres' | 'pglite',
+  ref: string,
+  dataDir = '',
+): Promise<Measure & { layers: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', here, '--child', backend, ref], {
+    const child = spawn(process.execPath, ['--import', 'tsx', here, '--child', backend, ref, dataDir], {
       stdio: ['ignore', 'pipe', 'inherit'],
       cwd: join(dirname(here), '..'),
     });
@@ -90,24 +95,20 @@ function strataPull(backend: 'postgres' | 'pglite', ref: string): Promise<Measur
   });
 }
 
-/** PostgreSQL: a throwaway database; PGlite: a data directory on disk, as embedded Strata keeps it. */
-async function openBench(backend: 'postgres' | 'pglite'): Promise<Strata> {
+/**
+ * PostgreSQL: a throwaway database. PGlite: the data directory given, as embedded Strata keeps it
+ * on disk; it is created and migrated by an earlier child ('prepare'), because creating a PGlite
+ * database (initdb inside wasm) alone peaks at ~900 MB RSS, which is not the pull's.
+ */
+async function openBench(backend: 'postgres' | 'pglite', dataDir: string): Promise<Strata> {
   if (backend === 'postgres') return benchStrata('postgres');
-  const dataDir = await mkdtemp(join(tmpdir(), 'strata-bench-pglite-'));
-  const strata = await openStrata({ dataDir });
-  return {
-    ...strata,
-    async close() {
-      await strata.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  return openStrata({ dataDir });
 }
 
-async function child(backend: 'postgres' | 'pglite', ref: string): Promise<void> {
-  const strata = await openBench(backend);
+async function child(backend: 'postgres' | 'pglite', ref: string, dataDir: string): Promise<void> {
+  const strata = await openBench(backend, dataDir);
   try {
-    if (ref === 'baseline') {
+    if (ref === 'baseline' || ref === 'prepare') {
       console.log(JSON.stringify({ ms: 0, maxRssMb: process.resourceUsage().maxRSS / 1024, layers: 0 }));
       return;
     }
@@ -118,6 +119,17 @@ async function child(backend: 'postgres' | 'pglite', ref: string): Promise<void>
     console.log(JSON.stringify({ ms, maxRssMb, layers: report.layers.length }));
   } finally {
     await strata.close();
+  }
+}
+
+/** A PGlite pull into a data directory made (and migrated) by an earlier process; the directory is removed after. */
+async function pglitePull(ref: string): Promise<Measure & { layers: number }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'strata-bench-pglite-'));
+  try {
+    await strataPull('pglite', 'prepare', dataDir);
+    return await strataPull('pglite', ref, dataDir);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -194,8 +206,12 @@ export async function runPullBench(): Promise<void> {
       }),
     );
     const baseline = await strataPull('postgres', 'baseline');
+    const pgliteDir = await mkdtemp(join(tmpdir(), 'strata-bench-pglite-'));
+    const pgliteCreate = await strataPull('pglite', 'prepare', pgliteDir);
+    const pgliteBaseline = await strataPull('pglite', 'baseline', pgliteDir);
+    await rm(pgliteDir, { recursive: true, force: true });
     const postgres = await best(() => strataPull('postgres', ref));
-    const pglite = await best(() => strataPull('pglite', ref));
+    const pglite = await best(() => pglitePull(ref));
 
     const tools = copy.ms + unpack.ms;
     const mb = (n: number) => n / 1e6;
@@ -220,7 +236,7 @@ export async function runPullBench(): Promise<void> {
       ],
     );
     console.log(
-      `peak RSS of an idle child (node + tsx + Strata's modules, PostgreSQL opened): ${baseline.maxRssMb?.toFixed(0)} MB`,
+      `peak RSS of an idle child (node + tsx + Strata's modules, PostgreSQL opened): ${baseline.maxRssMb?.toFixed(0)} MB; with an existing PGlite data directory opened: ${pgliteBaseline.maxRssMb?.toFixed(0)} MB (creating one: ${pgliteCreate.maxRssMb?.toFixed(0)} MB, in an earlier process)`,
     );
     console.log(
       `targets: Strata ≤ 0.5 × skopeo+umoci (PostgreSQL ${(postgres.ms / tools).toFixed(2)}, PGlite ${(pglite.ms / tools).toFixed(2)}); peak RSS < 200 MB (PostgreSQL ${postgres.maxRssMb?.toFixed(0)} MB, PGlite ${pglite.maxRssMb?.toFixed(0)} MB)`,
@@ -232,7 +248,7 @@ export async function runPullBench(): Promise<void> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [flag, backend, ref] = process.argv.slice(2);
-  if (flag === '--child') await child(backend as 'postgres' | 'pglite', ref!);
+  const [flag, backend, ref, dataDir] = process.argv.slice(2);
+  if (flag === '--child') await child(backend as 'postgres' | 'pglite', ref!, dataDir ?? '');
   else await runPullBench();
 }

@@ -7,9 +7,8 @@ import { type ReadLayerOptions, readLayer } from '../layers/readLayer.ts';
 import type { Blobs } from './ports.ts';
 import { teeStream } from './teeStream.ts';
 
-/** Files up to this size are stored in batches; larger ones stream in chunks on their own. */
+/** Files up to this size are collected whole; larger ones stream through in chunks. */
 const smallFile = 256 * 1024;
-const batchLimit = 4 * 1024 * 1024;
 
 /**
  * Reads a layer blob as a stream: every regular file's content goes to the content store, and the
@@ -42,36 +41,31 @@ export async function storeLayer(
     }
   }
   let contentSize = 0;
-  let batch: Uint8Array[] = [];
-  let batchBytes = 0;
-  // One batch is written while the next one is read (two batches in memory at most).
-  let writing: Promise<unknown> = Promise.resolve();
-  const flush = async () => {
-    const full = batch;
-    batch = [];
-    batchBytes = 0;
-    await writing;
-    if (full.length === 0) return;
-    writing = blobs.putMany(full);
-    writing.catch(() => {}); // observed by the next flush
-  };
-  const result = await readLayer(source, {
-    ...options,
-    onFile: async (node, content) => {
-      contentSize += node.size;
-      if (node.size > smallFile) {
-        await blobs.put(content);
-        return;
-      }
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of content) chunks.push(chunk);
-      batch.push(Buffer.concat(chunks));
-      batchBytes += node.size;
-      if (batchBytes >= batchLimit || batch.length >= 1000) await flush();
-    },
-  });
-  await flush();
-  await writing;
+  // Files are queued to one batch writer: it writes a batch while the parser fills the next, and
+  // takes the digest readLayer computed (each file's bytes are hashed once).
+  const writer = blobs.openWriter();
+  let result: Awaited<ReturnType<typeof readLayer>>;
+  try {
+    result = await readLayer(source, {
+      ...options,
+      onFile: async (node, content) => {
+        contentSize += node.size;
+        if (node.size > smallFile) {
+          await writer.addStream(content, () => node.digest!);
+          return;
+        }
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of content) chunks.push(chunk);
+        await writer.add(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, node.size), node.digest!);
+      },
+    });
+  } catch (error) {
+    // Nothing keeps running after the caller has moved on: the write in flight ends, the rest is dropped.
+    await writer.abort();
+    await kept?.catch(() => {});
+    throw error;
+  }
+  await writer.close();
   await kept;
   const entries = await blobs.put(encodeEntries(result.entries));
   return {

@@ -1,7 +1,13 @@
 import { type DatabaseHandle, migrateToLatest, type OpenDatabaseOptions, openDatabase } from '../db/index.ts';
 import type { Digest } from '../domain/digest.ts';
 import { appendMulti } from '../eventStore/appendToStream.ts';
-import { getContent, putContent, putContents, readContent } from '../eventStore/contentStore.ts';
+import {
+  contentWriter,
+  getContent,
+  putContent,
+  putContents,
+  readContent,
+} from '../eventStore/contentStore.ts';
 import { readStream } from '../eventStore/readStream.ts';
 import { LruCache } from '../projections/lruCache.ts';
 import { readModelsProjection } from '../projections/readModels.ts';
@@ -44,6 +50,7 @@ export function bindStores(database: DatabaseHandle): { log: EventLog; blobs: Bl
       }),
     putMany: (items) => putContents(db, items),
     get: (digest: Digest) => getContent(db, digest),
+    openWriter: () => contentWriter(db),
     readAll: async (digest: Digest) => {
       const cached = smallContent.get(digest);
       if (cached) return cached;

@@ -42,4 +42,18 @@ export interface Blobs {
   putMany(items: readonly Uint8Array[]): Promise<{ digest: Digest; size: number }[]>;
   get(digest: Digest): AsyncIterable<Uint8Array>;
   readAll(digest: Digest): Promise<Uint8Array>;
+  /** Many blobs (a layer's files) written in large batches while the caller reads on; see BlobWriter. */
+  openWriter(): BlobWriter;
+}
+
+/** Blobs written in batches, one written while the next fills (src/eventStore/contentStore.ts). */
+export interface BlobWriter {
+  /** A whole blob whose sha256 the caller has just computed over these bytes. */
+  add(data: Uint8Array, digest: Digest): Promise<void>;
+  /** A streamed blob; `digest()` is asked once the stream has ended (the caller hashed it on the way). */
+  addStream(source: AsyncIterable<Uint8Array>, digest: () => Digest): Promise<void>;
+  /** Writes the rest and waits for every write; throws the first failure. */
+  close(): Promise<void>;
+  /** Drops what is queued and waits for the write in flight (never throws). */
+  abort(): Promise<void>;
 }

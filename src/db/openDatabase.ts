@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
@@ -77,6 +77,8 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     const path = resolve(dataDir.replace(/^file:\/\//, ''));
     await mkdir(dirname(path), { recursive: true });
   }
+  // Loaded on demand: a process that talks to a PostgreSQL server never pays for the wasm build (~40 MB RSS).
+  const { PGlite } = await import('@electric-sql/pglite');
   const pglite = await PGlite.create(isMemory ? dataDir : resolve(dataDir.replace(/^file:\/\//, '')));
   return pgliteHandle(pglite);
 }

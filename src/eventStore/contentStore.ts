@@ -105,6 +105,40 @@ async function* chunksOf(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   }
 }
 
+/** Pieces of any size re-cut into chunks of exactly `contentChunkSize` bytes (the last one may be shorter). */
+async function* fixedChunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  for await (const piece of source) {
+    if (piece.byteLength === 0) continue;
+    if (pendingBytes === 0 && piece.byteLength === contentChunkSize) {
+      yield piece;
+      continue;
+    }
+    pending.push(piece);
+    pendingBytes += piece.byteLength;
+    while (pendingBytes >= contentChunkSize) {
+      const chunk = new Uint8Array(contentChunkSize);
+      let filled = 0;
+      while (filled < contentChunkSize) {
+        const head = pending[0]!;
+        const n = Math.min(head.byteLength, contentChunkSize - filled);
+        chunk.set(head.subarray(0, n), filled);
+        filled += n;
+        if (n === head.byteLength) pending.shift();
+        else pending[0] = head.subarray(n);
+      }
+      pendingBytes -= contentChunkSize;
+      yield chunk;
+    }
+  }
+  if (pendingBytes > 0) {
+    const rest = Buffer.concat(pending, pendingBytes);
+    pending = [];
+    yield rest;
+  }
+}
+
 /** One statement: the blob row and its single chunk, or nothing when the digest is already stored. */
 async function putSmall(db: Db, digest: Digest, data: Uint8Array): Promise<PutContentResult> {
   const chunkCount = data.byteLength === 0 ? 0 : 1;
@@ -132,8 +166,6 @@ async function putChunks(
   const hash = createHash('sha256');
   let size = 0;
   let index = 0;
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
   let inFlight: Promise<unknown> = Promise.resolve();
   const bytea = byteaFor(db);
   let batch: { blob_id: number; idx: number; data: ReturnType<typeof toBytea> }[] = [];
@@ -151,48 +183,19 @@ async function putChunks(
     batch.push({ blob_id: blobId, idx: index++, data: bytea(chunk) });
     if (batch.length >= chunksPerWrite) await flushBatch();
   };
-  const takeChunk = (): Uint8Array => {
-    const chunk = new Uint8Array(contentChunkSize);
-    let filled = 0;
-    while (filled < contentChunkSize) {
-      const head = pending[0]!;
-      const n = Math.min(head.byteLength, contentChunkSize - filled);
-      chunk.set(head.subarray(0, n), filled);
-      filled += n;
-      if (n === head.byteLength) pending.shift();
-      else pending[0] = head.subarray(n);
-    }
-    pendingBytes -= contentChunkSize;
-    return chunk;
-  };
-
-  try {
+  const counted = async function* () {
     for await (const piece of source) {
-      if (piece.byteLength === 0) continue;
       hash.update(piece);
       size += piece.byteLength;
       if (options.expectedSize !== undefined && size > options.expectedSize) {
         throw mismatch('size', options.expectedSize, `more than ${options.expectedSize}`);
       }
-      if (pendingBytes === 0 && piece.byteLength === contentChunkSize) {
-        await writeChunk(piece);
-        continue;
-      }
-      pending.push(piece);
-      pendingBytes += piece.byteLength;
-      while (pendingBytes >= contentChunkSize) await writeChunk(takeChunk());
+      yield piece;
     }
-    if (pendingBytes > 0) {
-      const rest = new Uint8Array(pendingBytes);
-      let offset = 0;
-      for (const piece of pending) {
-        rest.set(piece, offset);
-        offset += piece.byteLength;
-      }
-      pending = [];
-      pendingBytes = 0;
-      await writeChunk(rest);
-    }
+  };
+
+  try {
+    for await (const chunk of fixedChunks(counted())) await writeChunk(chunk);
     await flushBatch();
     await inFlight;
     const digest = `sha256:${hash.digest('hex')}` as Digest;
@@ -402,4 +405,191 @@ export class ContentStore {
   stat(digest: string): Promise<ContentStat | undefined> {
     return statContent(this.db, digest);
   }
+}
+
+/** A blob for `ContentWriter`: whole in memory, or streamed (its digest is known once it has ended). */
+export interface ContentWriter {
+  /**
+   * Queues a whole blob whose sha256 the caller has just computed over these very bytes (a layer
+   * reader hashes every file as it streams by; hashing again would only cost time). Resolves when
+   * queued: at most two batches are in memory, one being filled and one being written.
+   */
+  add(data: Uint8Array, digest: Digest): Promise<void>;
+  /** Queues a streamed blob chunk by chunk; `digest()` is asked once the stream has ended. */
+  addStream(source: AsyncIterable<Uint8Array>, digest: () => Digest): Promise<void>;
+  /** Writes what is queued and waits for every write; throws the first failure. */
+  close(): Promise<void>;
+  /** Drops what is queued and waits for the write in flight (never throws). */
+  abort(): Promise<void>;
+}
+
+interface PendingBlob {
+  digest: Digest;
+  id: number;
+  size: number;
+  chunkCount: number;
+  /** True when earlier batches already hold some of its chunks (a streamed blob). */
+  spans: boolean;
+}
+
+/** Bytes per `ContentWriter` statement (PGlite gets smaller ones: its memory never shrinks). */
+const writerBatchBytes = { postgres: 4 * 1024 * 1024, pglite: 2 * 1024 * 1024 };
+const writerBatchRows = 1000;
+const reservedIds = 512;
+
+/**
+ * Stores many blobs (the files of a layer) in a few large statements, one written while the next is
+ * filled. Each statement inserts the blob rows that complete in it together with their chunks
+ * (`on conflict (digest) do nothing`, chunks only for the rows actually inserted), so a blob becomes
+ * visible with all its chunks or not at all; a streamed blob's earlier chunks are written by
+ * earlier statements of the same writer, in order, under an id nobody else uses. Blobs already
+ * stored are found by digest before their bytes are sent. Blob ids are reserved in blocks.
+ */
+export function contentWriter(db: Db): ContentWriter {
+  const backend = backendOf(db) ?? 'pglite';
+  const batchBytes = writerBatchBytes[backend === 'postgres' ? 'postgres' : 'pglite'];
+  const bytea = byteaFor(db);
+  const ids: number[] = [];
+  const seen = new Set<string>();
+  let chunks: { id: number; idx: number; data: Uint8Array }[] = [];
+  let blobs: PendingBlob[] = [];
+  let bytes = 0;
+  let writing: Promise<void> = Promise.resolve();
+  let failed: { error: unknown } | undefined;
+
+  const nextId = async (): Promise<number> => {
+    if (ids.length === 0) {
+      const { rows } = await sql<{ id: string | number }>`
+        select nextval('content_blob_id_seq') as id from generate_series(1, ${reservedIds})`.execute(db);
+      for (const row of rows) ids.push(Number(row.id));
+    }
+    return ids.shift()!;
+  };
+
+  const write = async (
+    batch: { id: number; idx: number; data: Uint8Array }[],
+    done: PendingBlob[],
+  ): Promise<void> => {
+    let keep = done;
+    if (done.length > 0) {
+      const { rows } = await sql<{ digest: string }>`
+        select digest from content_blobs where digest in (${sql.join(done.map((b) => b.digest))})`.execute(
+        db,
+      );
+      if (rows.length > 0) {
+        const existing = new Set(rows.map((r) => r.digest));
+        keep = done.filter((b) => !existing.has(b.digest));
+        const dropped = new Set(done.filter((b) => existing.has(b.digest)).map((b) => b.id));
+        batch = batch.filter((c) => !dropped.has(c.id));
+        const orphans = done.filter((b) => b.spans && existing.has(b.digest)).map((b) => b.id);
+        if (orphans.length > 0) {
+          await db.deleteFrom('content_chunks').where('blob_id', 'in', orphans).execute();
+        }
+      }
+    }
+    if (batch.length === 0 && keep.length === 0) return;
+    const values = (rows: typeof batch) =>
+      sql.join(rows.map((c) => sql`(${c.id}::bigint, ${c.idx}::integer, ${bytea(c.data)}::bytea)`));
+    if (keep.length === 0) {
+      await sql`insert into content_chunks (blob_id, idx, data) values ${values(batch)}`.execute(db);
+      return;
+    }
+    const completing = new Set(keep.map((b) => b.id));
+    // Chunks of blobs still streaming go in unconditionally; those of completing blobs only with their row.
+    const open = [...new Set(batch.filter((c) => !completing.has(c.id)).map((c) => c.id))];
+    const { rows: inserted } = await sql<{ blob_id: string | number }>`
+      with fresh as (
+        insert into content_blobs (digest, blob_id, size, chunk_size, chunk_count)
+        values ${sql.join(
+          keep.map(
+            (b) =>
+              sql`(${b.digest}, ${b.id}::bigint, ${b.size}::bigint, ${contentChunkSize}, ${b.chunkCount})`,
+          ),
+        )}
+        on conflict (digest) do nothing
+        returning blob_id
+      ), chunks as (
+        insert into content_chunks (blob_id, idx, data)
+        select v.blob_id, v.idx, v.data
+        from (values ${batch.length > 0 ? values(batch) : sql`(null::bigint, null::integer, null::bytea)`}) as v(blob_id, idx, data)
+        where v.blob_id in (select blob_id from fresh)
+          ${open.length > 0 ? sql`or v.blob_id in (${sql.join(open)})` : sql``}
+      )
+      select blob_id from fresh`.execute(db);
+    // Lost a race with another writer of the same content: its earlier chunks are ours to drop.
+    const won = new Set(inserted.map((r) => Number(r.blob_id)));
+    const lost = keep.filter((b) => b.spans && !won.has(b.id)).map((b) => b.id);
+    if (lost.length > 0) await db.deleteFrom('content_chunks').where('blob_id', 'in', lost).execute();
+  };
+
+  const flush = async (): Promise<void> => {
+    const batch = chunks;
+    const done = blobs;
+    chunks = [];
+    blobs = [];
+    bytes = 0;
+    await writing;
+    if (failed) throw failed.error;
+    if (batch.length === 0 && done.length === 0) return;
+    writing = write(batch, done).catch((error: unknown) => {
+      failed ??= { error };
+    });
+  };
+  const full = () => bytes >= batchBytes || chunks.length + blobs.length >= writerBatchRows;
+  const finish = async (blob: PendingBlob) => {
+    if (seen.has(blob.digest)) {
+      // Same content twice in one writer: the first copy wins; this one's chunks are dropped.
+      chunks = chunks.filter((c) => c.id !== blob.id);
+      if (blob.spans) {
+        await writing;
+        await db.deleteFrom('content_chunks').where('blob_id', '=', blob.id).execute();
+      }
+      return;
+    }
+    seen.add(blob.digest);
+    blobs.push(blob);
+    if (full()) await flush();
+  };
+
+  return {
+    async add(data, digest) {
+      if (failed) throw failed.error;
+      if (seen.has(digest)) return;
+      const id = await nextId();
+      let idx = 0;
+      for (let offset = 0; offset < data.byteLength; offset += contentChunkSize) {
+        chunks.push({ id, idx: idx++, data: data.subarray(offset, offset + contentChunkSize) });
+      }
+      bytes += data.byteLength;
+      await finish({ digest, id, size: data.byteLength, chunkCount: idx, spans: false });
+    },
+    async addStream(source, digest) {
+      if (failed) throw failed.error;
+      const id = await nextId();
+      let idx = 0;
+      let size = 0;
+      let spans = false;
+      for await (const chunk of fixedChunks(source)) {
+        chunks.push({ id, idx: idx++, data: chunk });
+        size += chunk.byteLength;
+        bytes += chunk.byteLength;
+        if (full()) {
+          spans = true;
+          await flush();
+        }
+      }
+      await finish({ digest: digest(), id, size, chunkCount: idx, spans });
+    },
+    async close() {
+      await flush();
+      await writing;
+      if (failed) throw failed.error;
+    },
+    async abort() {
+      failed ??= { error: new Error('the content writer was aborted') };
+      chunks = [];
+      blobs = [];
+      await writing;
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { type Digest, parseDigest } from '../domain/digest.ts';
 import { integrityError, StrataError, validationError } from '../domain/errors.ts';
@@ -17,7 +17,7 @@ import { type LayerLimits, resolveLimits } from './limits.ts';
  * are the reader's: `node.size` is known up front, `node.digest` is set by the time `content` has
  * ended. If the read fails later, files already handed over are orphans the caller may collect.
  */
-export type FileSink = (node: FsNode, content: Readable) => Promise<void>;
+export type FileSink = (node: FsNode, content: AsyncIterable<Uint8Array>) => Promise<void>;
 
 /**
  * Hardlinks whose target is not earlier in the same tar:
@@ -437,28 +437,23 @@ class ChangesetParser {
   private async streamFile(node: FsNode, entry: AsyncIterable<Uint8Array>): Promise<void> {
     const reader = new HashingReader(entry[Symbol.asyncIterator](), node);
     if (this.onFile !== undefined) {
-      const content = Readable.from(
-        (async function* () {
-          for (;;) {
-            const next = await reader.next();
-            if (next.done) return;
-            yield next.value;
-          }
-        })(),
-        { objectMode: false },
-      );
+      // A plain async iterable over the tar entry (no stream object per file): the sink may stop
+      // early, the rest is drained below.
+      const content: AsyncIterable<Uint8Array> = {
+        [Symbol.asyncIterator]: () => ({
+          next: () => reader.next(),
+          return: async () => ({ done: true, value: undefined }),
+        }),
+      };
       try {
         await this.onFile(node, content);
       } catch (error) {
         if (typeof error === 'object' && error !== null) this.sinkErrors.add(error);
-        content.destroy();
         throw error;
       }
-      content.destroy();
     }
-    for (;;) {
-      const next = await reader.next();
-      if (next.done) break;
+    while (!(await reader.next()).done) {
+      // drain what the sink left
     }
     if (reader.bytes !== node.size) {
       throw validationError(`file ${node.path} has ${reader.bytes} bytes, its header says ${node.size}`, {
@@ -468,33 +463,44 @@ class ChangesetParser {
   }
 }
 
-/** Pulls a tar entry's content one chunk at a time (calls serialised), hashing every chunk once. */
+/** Pulls a tar entry's content one chunk at a time, hashing every chunk once; the digest is set at the end. */
 class HashingReader {
   bytes = 0;
   private readonly hash = createHash('sha256');
-  private chain: Promise<unknown> = Promise.resolve();
   private ended = false;
+  private busy: Promise<void> | undefined;
 
   constructor(
     private readonly source: AsyncIterator<Uint8Array>,
     private readonly node: FsNode,
   ) {}
 
+  /** Calls are serialised: a sink that gives up without awaiting its last `next()` cannot race the drain. */
   next(): Promise<IteratorResult<Uint8Array>> {
-    const result = this.chain.then(async () => {
-      if (this.ended) return { done: true, value: undefined } as const;
-      const next = await this.source.next();
-      if (next.done) {
-        this.ended = true;
-        this.node.digest = `sha256:${this.hash.digest('hex')}`;
-        return next;
-      }
-      this.hash.update(next.value as Uint8Array);
-      this.bytes += next.value.length;
-      return next;
-    });
-    this.chain = result.catch(() => undefined);
+    const result = this.busy ? this.busy.then(() => this.step()) : this.step();
+    const settled = result.then(
+      () => {
+        if (this.busy === settled) this.busy = undefined;
+      },
+      () => {
+        if (this.busy === settled) this.busy = undefined;
+      },
+    );
+    this.busy = settled;
     return result;
+  }
+
+  private async step(): Promise<IteratorResult<Uint8Array>> {
+    if (this.ended) return { done: true, value: undefined };
+    const next = await this.source.next();
+    if (next.done) {
+      this.ended = true;
+      this.node.digest = `sha256:${this.hash.digest('hex')}`;
+      return next;
+    }
+    this.hash.update(next.value);
+    this.bytes += next.value.length;
+    return next;
   }
 }
 

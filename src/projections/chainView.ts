@@ -4,12 +4,10 @@ import type { LayerEntry } from '../domain/fs/node.ts';
 import { ancestorsOf } from '../domain/fs/paths.ts';
 import { MutableTree } from '../domain/fs/tree.ts';
 import { applyEntries, type WhiteoutMode } from '../domain/fs/union.ts';
-import { nodeColumns, rowToNode } from './fileRows.ts';
+import { insertFileRows, nodeColumns, rowToNode } from './fileRows.ts';
 import type { ProjectionTables } from './tables.ts';
 
 export type LoadLayerEntries = (diffId: Digest) => Promise<readonly LayerEntry[]>;
-
-const insertBatch = 1000;
 
 /**
  * Materialises the merged view of the layer stack `diffIds` under its top ChainID, once: it
@@ -63,12 +61,7 @@ export async function materializeChain(
     chain_id: top,
     diff_id: origin.get(path) ?? diffIds.at(-1)!,
   }));
-  for (let i = 0; i < rows.length; i += insertBatch) {
-    await db
-      .insertInto('chain_files')
-      .values(rows.slice(i, i + insertBatch))
-      .execute();
-  }
+  await insertFileRows(db, 'chain_files', rows);
 }
 
 async function hasChain(db: Kysely<ProjectionTables>, chainId: string): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { type Kysely, sql } from 'kysely';
 import type { Digest } from '../domain/digest.ts';
 import type { FileType, FsNode } from '../domain/fs/node.ts';
 import { baseName, parentOf } from '../domain/fs/paths.ts';
@@ -97,4 +98,28 @@ export function rowToNode(row: RowLike): FsNode {
   if (row.dev_major !== null) node.devMajor = row.dev_major;
   if (row.dev_minor !== null) node.devMinor = row.dev_minor;
   return node;
+}
+
+/** Rows per statement in `insertFileRows` (each statement carries them as ONE json parameter). */
+const rowsPerStatement = 10_000;
+
+/**
+ * Inserts many file rows (a layer's entries, a chain view) as one JSON document per statement,
+ * expanded by `json_populate_recordset` on the server: one parameter instead of one per column
+ * per row, which is several times faster to build, send and parse (on PGlite above all). Every
+ * row must have the same keys, named after the table's columns.
+ */
+export async function insertFileRows(
+  // biome-ignore lint/suspicious/noExplicitAny: any database whose schema has the table
+  db: Kysely<any>,
+  table: 'layer_entries' | 'chain_files',
+  rows: readonly Record<string, unknown>[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = sql.join(Object.keys(rows[0]!).map((c) => sql.ref(c)));
+  for (let i = 0; i < rows.length; i += rowsPerStatement) {
+    const json = JSON.stringify(rows.slice(i, i + rowsPerStatement));
+    await sql`insert into ${sql.table(table)} (${columns})
+      select ${columns} from json_populate_recordset(null::${sql.table(table)}, ${json}::json)`.execute(db);
+  }
 }

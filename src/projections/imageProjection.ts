@@ -2,7 +2,7 @@ import type { Insertable, Kysely } from 'kysely';
 import type { ImageEvent } from '../domain/image/events.ts';
 import type { LayerEvent } from '../domain/layer/events.ts';
 import { type LoadLayerEntries, materializeChain } from './chainView.ts';
-import { markerColumns, nodeColumns } from './fileRows.ts';
+import { insertFileRows, markerColumns, nodeColumns } from './fileRows.ts';
 import { imageIdOfStream } from './streamIds.ts';
 import type { LayerEntriesTable, ProjectionTables } from './tables.ts';
 
@@ -14,8 +14,6 @@ export interface ProjectedEvent<E extends { type: string; data: unknown }> {
 }
 
 type Db = Kysely<ProjectionTables>;
-
-const insertBatch = 1000;
 
 /** Layers: one row per DiffID and the layer's own entry table (with implicit parents marked). */
 export async function projectLayerEvent(
@@ -68,13 +66,7 @@ export async function projectLayerEvent(
       });
     }
   }
-  const values = [...rows.values()];
-  for (let i = 0; i < values.length; i += insertBatch) {
-    await db
-      .insertInto('layer_entries')
-      .values(values.slice(i, i + insertBatch))
-      .execute();
-  }
+  await insertFileRows(db, 'layer_entries', [...rows.values()]);
 }
 
 const parentDir = (path: string): string | undefined => {

@@ -41,15 +41,24 @@ export function readModelsProjection(readContent: ReadContent): InlineProjection
     handles: [...layerTypes, ...imageTypes, ...containerTypes, ...sessionTypes],
     async apply(trx, events) {
       const db = trx as unknown as Kysely<ProjectionTables>;
-      const loadEntries: LoadLayerEntries = async (diffId) => {
-        const layer = await db
-          .selectFrom('layers')
-          .select('entries_digest')
-          .where('diff_id', '=', diffId)
-          .executeTakeFirstOrThrow();
-        return JSON.parse(
-          new TextDecoder().decode(await readContent(trx, layer.entries_digest as Digest)),
-        ) as LayerEntry[];
+      // A layer registered and used by an image in the same append is read (and parsed) once.
+      const loaded = new Map<string, Promise<readonly LayerEntry[]>>();
+      const loadEntries: LoadLayerEntries = (diffId) => {
+        let entries = loaded.get(diffId);
+        if (!entries) {
+          entries = (async () => {
+            const layer = await db
+              .selectFrom('layers')
+              .select('entries_digest')
+              .where('diff_id', '=', diffId)
+              .executeTakeFirstOrThrow();
+            return JSON.parse(
+              new TextDecoder().decode(await readContent(trx, layer.entries_digest as Digest)),
+            ) as LayerEntry[];
+          })();
+          loaded.set(diffId, entries);
+        }
+        return entries;
       };
       for (const event of events) await projectEvent(db, event, loadEntries);
     },
