@@ -13,6 +13,9 @@ export function memoryImage(
   options: {
     tag?: string;
     cmd?: string[];
+    /** The config's Env (default: Docker's PATH) and WorkingDir (default: none). */
+    env?: string[];
+    workingDir?: string;
     created?: string;
     history?: { created?: string; created_by: string; empty_layer?: boolean }[];
   } = {},
@@ -24,7 +27,8 @@ export function memoryImage(
     created: options.created ?? '2026-01-01T00:00:00Z',
     config: {
       Cmd: options.cmd ?? ['/bin/sh'],
-      Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+      Env: options.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+      ...(options.workingDir ? { WorkingDir: options.workingDir } : {}),
     },
     rootfs: { type: 'layers', diff_ids: built.map((l) => l.diffId) },
     history:
