@@ -6,8 +6,13 @@ import { evolveContainer } from '../domain/container/state.ts';
 import type { Digest } from '../domain/digest.ts';
 import { conflictError } from '../domain/errors.ts';
 import { decideSession } from '../domain/session/decide.ts';
-import { inlineOutputLimit, type StepChange, sessionStream } from '../domain/session/events.ts';
-import { initialSessionState } from '../domain/session/state.ts';
+import {
+  inlineOutputLimit,
+  type ShellState,
+  type StepChange,
+  sessionStream,
+} from '../domain/session/events.ts';
+import { evolveSession, initialSessionState, type SessionShell } from '../domain/session/state.ts';
 import { containerStream } from '../domain/streams.ts';
 import { type ExecOptions, type FsOperation, runCommand } from '../exec/index.ts';
 import { imagesEverByIds } from '../projections/queries/images.ts';
@@ -26,6 +31,8 @@ export interface ExecResultView {
   position: number;
   changes: StepChange[];
   limitHit?: string;
+  /** The shell's working directory after the command: where the session's next line starts (the prompt's). */
+  workingDir: string;
 }
 
 /**
@@ -39,7 +46,13 @@ export async function execInContainer(
   app: AppContext,
   ref: string,
   command: string,
-  options: { sessionId?: string | undefined; limits?: ExecOptions['limits']; signal?: AbortSignal } = {},
+  options: {
+    sessionId?: string | undefined;
+    limits?: ExecOptions['limits'];
+    signal?: AbortSignal;
+    /** Standard input of the command line (`exec -i`); not recorded, only what the command does with it. */
+    stdin?: string | undefined;
+  } = {},
 ): Promise<ExecResultView> {
   const target = await targetContainer(app, ref);
   const containerId = target.row.container_id;
@@ -53,6 +66,9 @@ export async function execInContainer(
   const image = (await imagesEverByIds(app.db, [target.row.image_id])).get(target.row.image_id);
   const runConfig = (image?.config as { config?: { Env?: string[]; WorkingDir?: string } } | undefined)
     ?.config;
+  // The next line of an open session runs in the shell its previous line left; else a fresh shell.
+  const shell =
+    session && session.state.status !== 'absent' ? await shellOf(app, session.state.shell) : undefined;
   const result = await runCommand(
     {
       lookup: async (path) => (await target.view.lookup(path))?.node ?? null,
@@ -64,6 +80,8 @@ export async function execInContainer(
       containerId,
       ...(runConfig?.Env ? { env: runConfig.Env } : {}),
       ...(runConfig?.WorkingDir ? { workingDir: runConfig.WorkingDir } : {}),
+      ...(shell ? { shell } : {}),
+      ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     },
@@ -102,14 +120,9 @@ export async function execInContainer(
       sessionState,
     );
     sessionEvents.push(...started);
-    sessionState = started.reduce(
-      (s, e) =>
-        e.type === 'SessionStarted'
-          ? { status: 'open', sessionId, containerId, interactive: false, steps: 0, exitCode: undefined }
-          : s,
-      sessionState,
-    );
+    sessionState = started.reduce(evolveSession, sessionState);
   }
+  const shellAfter = await recordedShell(app, result.shell);
   const step = decideSession(
     {
       type: 'RecordStep',
@@ -122,6 +135,7 @@ export async function execInContainer(
         ...(stderr.digest ? { stderrDigest: stderr.digest } : {}),
         changes,
         ...(result.limitHit ? { limitHit: result.limitHit.message } : {}),
+        ...shellAfter,
         now,
       },
     },
@@ -154,7 +168,25 @@ export async function execInContainer(
     position: Number(recorded.position),
     changes,
     ...(result.limitHit ? { limitHit: result.limitHit.message } : {}),
+    workingDir: result.shell.cwd,
   };
+}
+
+/** The shell state a session's next step starts from (read back from the content store when it was large). */
+async function shellOf(app: AppContext, shell: SessionShell | undefined): Promise<ShellState | undefined> {
+  if (!shell) return undefined;
+  if ('state' in shell) return shell.state;
+  return JSON.parse(new TextDecoder().decode(await app.blobs.readAll(shell.digest))) as ShellState;
+}
+
+/** A step's shell state for its event: inline, or by digest when its JSON is larger than the inline output limit. */
+async function recordedShell(
+  app: AppContext,
+  shell: ShellState,
+): Promise<{ shell: ShellState } | { shellDigest: Digest }> {
+  const bytes = new TextEncoder().encode(JSON.stringify(shell));
+  if (bytes.length <= inlineOutputLimit) return { shell };
+  return { shellDigest: (await app.blobs.put(bytes)).digest };
 }
 
 /** One shell file operation through the container decider (content goes to the content store first). */

@@ -10,4 +10,5 @@ export type {
   ExecResult,
   FsOperation,
   LimitHit,
+  ShellState,
 } from './types.ts';

@@ -4,8 +4,9 @@ import { shellCommands } from './commands.ts';
 import { isFsError } from './fsErrors.ts';
 import { limitHit, resolveExecLimits } from './limits.ts';
 import { loadShellErrorClasses, redirectionMessage, stopError } from './shellErrors.ts';
+import { bashEnvironment, capturedShell, execEnvironment, freshShell, restoreShell } from './shellState.ts';
 import { runOnShellSide, ShellView } from './shellView.ts';
-import type { BaseFs, ExecLimits, ExecOptions, ExecResult, LimitHit } from './types.ts';
+import type { BaseFs, ExecLimits, ExecOptions, ExecResult, LimitHit, ShellState } from './types.ts';
 import { normalize, WorkingFs } from './workingFs.ts';
 
 /** Docker's default PATH for Linux containers. */
@@ -124,21 +125,29 @@ export async function runCommand(
     },
   );
 
-  const workingDir = normalize(options.workingDir ?? '/');
-  try {
-    if (!(await working.stat(workingDir)).isDirectory) throw new Error('not a directory');
-  } catch (error) {
-    if (hostError) throw (hostError as { error: unknown }).error;
-    if (!isFsError(error) && !(error instanceof Error && error.message === 'not a directory')) throw error;
-    throw validationError(`working directory ${workingDir} does not exist in the container`, { workingDir });
+  let before: ShellState;
+  if (options.shell) {
+    // The next line of a shell: its directory may have been removed since, which bash tolerates.
+    before = { ...options.shell, cwd: normalize(options.shell.cwd) };
+  } else {
+    const workingDir = normalize(options.workingDir ?? '/');
+    try {
+      if (!(await working.stat(workingDir)).isDirectory) throw new Error('not a directory');
+    } catch (error) {
+      if (hostError) throw (hostError as { error: unknown }).error;
+      if (!isFsError(error) && !(error instanceof Error && error.message === 'not a directory')) throw error;
+      throw validationError(`working directory ${workingDir} does not exist in the container`, {
+        workingDir,
+      });
+    }
+    before = freshShell(environment(options, workingDir), workingDir);
   }
-  const env = environment(options, workingDir);
 
   const { commands, names } = shellCommands(working, hostnameOf(options));
   const shell = new Bash({
     fs: new ShellView(working, names, shellErrors),
-    cwd: workingDir,
-    env,
+    cwd: before.cwd,
+    env: bashEnvironment(before),
     customCommands: commands,
     processInfo: { pid: 1, ppid: 0, uid: 0, gid: 0 },
     executionLimits: {
@@ -152,6 +161,7 @@ export async function runCommand(
       maxCallDepth: limits.maxCallDepth,
     },
   });
+  restoreShell(shell, before);
   // Every (nested) script execution runs on the interpreter side of the ShellView.
   const internals = shell as unknown as ShellInternals;
   const execInScope = internals.execInScope;
@@ -170,11 +180,16 @@ export async function runCommand(
     });
   });
 
-  let outcome: { stdout: string; stderr: string; exitCode: number } | null;
+  let outcome: { stdout: string; stderr: string; exitCode: number; env?: Record<string, string> } | null;
   try {
     outcome = await Promise.race([
       shell
-        .exec(command, { stdin: options.stdin ?? '', signal: controller.signal, rawScript: true })
+        .exec(command, {
+          stdin: options.stdin ?? '',
+          signal: controller.signal,
+          rawScript: true,
+          env: execEnvironment(before),
+        })
         .catch((error: unknown) => {
           // An error just-bash does not handle ends the command line (see shellErrors.ts).
           if (hostError || hit) return { stdout: '', stderr: '', exitCode: limitExitCode };
@@ -202,10 +217,13 @@ export async function runCommand(
   const lastLine = lastLineOf(stderr);
   const fromInterpreter = interpreterLimit(exitCode, lastLine, limits);
   const reason: LimitHit | null = hit ?? fromInterpreter;
-  if (!reason) return { exitCode, stdout, stderr, operations };
+  if (!reason) {
+    const after = outcome?.env ? capturedShell(shell, outcome.env, before) : before;
+    return { exitCode, stdout, stderr, operations, shell: after };
+  }
   const line = stoppedLine(reason);
   if (fromInterpreter) stderr = withoutLastLine(stderr);
   if (!stderr.endsWith(line)) stderr += line;
   exitCode = limitExitCode;
-  return { exitCode, stdout, stderr, operations, limitHit: reason };
+  return { exitCode, stdout, stderr, operations, limitHit: reason, shell: before };
 }

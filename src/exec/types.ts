@@ -1,4 +1,7 @@
 import type { FsNode } from '../domain/fs/node.ts';
+import type { ShellState } from '../domain/session/events.ts';
+
+export type { ShellState };
 
 /**
  * What exec reads: the container's merged view at the moment the command starts. Paths are
@@ -92,6 +95,12 @@ export interface ExecOptions {
    * the working directory.
    */
   env?: readonly string[] | Readonly<Record<string, string>>;
+  /**
+   * The state the shell was left in by the previous line of the same interactive shell (its
+   * working directory and variables). When given, it replaces `workingDir` and `env`: the line
+   * runs as the next one typed into that shell. When absent, the shell is a fresh one.
+   */
+  shell?: ShellState;
   /** Standard input of the command line. */
   stdin?: string;
   limits?: Partial<ExecLimits>;
@@ -107,4 +116,9 @@ export interface ExecResult {
   operations: FsOperation[];
   /** Set when a limit stopped the command; exitCode is then 137 and stderr ends with a `strata:` line. */
   limitHit?: LimitHit;
+  /**
+   * The shell's state after the command line: where the next line of the same shell starts.
+   * A command stopped by a limit, or ended by an error of the interpreter, leaves it as it was.
+   */
+  shell: ShellState;
 }

@@ -265,6 +265,8 @@ describe('sessions', () => {
     );
     expect(shellPrompt('4afc54fdbf3e2bbf', '/root')).toBe('root@4afc54fdbf3e:~# ');
     expect(shellPrompt('4afc54fdbf3e2bbf', '/app')).toBe('root@4afc54fdbf3e:/app# ');
+    expect(shellPrompt('4afc54fdbf3e2bbf', '/root/src')).toBe('root@4afc54fdbf3e:~/src# ');
+    expect(shellPrompt('4afc54fdbf3e2bbf', '/rootfs')).toBe('root@4afc54fdbf3e:/rootfs# ');
     expect(parseExit('exit')).toEqual({ code: undefined });
     expect(parseExit('  exit 3 ')).toEqual({ code: 3 });
     expect(parseExit('exit 256')).toEqual({ code: 0 });
@@ -280,19 +282,28 @@ describe('sessions', () => {
     out.on('data', (c: Buffer) => (written += c.toString()));
     const ctx = createContext({ stdin, out, err: out, stdinIsTTY: true, stdoutIsTTY: true });
     const seen: string[] = [];
-    const loop = shellLoop(ctx, 'root@abc:/# ', async (line) => {
-      seen.push(line);
-      return line.startsWith('false') ? 1 : 0;
-    });
+    let cwd = '/';
+    const loop = shellLoop(
+      ctx,
+      () => shellPrompt('abcdef012345', cwd),
+      async (line) => {
+        seen.push(line);
+        if (line === 'cd /tmp') cwd = '/tmp';
+        return line.startsWith('false') ? 1 : 0;
+      },
+    );
     stdin.write('echo a \\\n');
     stdin.write('b\n');
     stdin.write('\n');
+    stdin.write('cd /tmp\n');
     stdin.write('false\n');
     await new Promise((r) => setTimeout(r, 50));
     stdin.end();
     expect(await loop).toEqual({ exitCode: 1, ended: 'eof' });
-    expect(seen).toEqual(['echo a b', 'false']);
-    expect(written).toContain('root@abc:/# ');
+    expect(seen).toEqual(['echo a b', 'cd /tmp', 'false']);
+    expect(written).toContain('root@abcdef012345:/# ');
+    // The prompt follows the shell's cd, as bash's \w does.
+    expect(written).toContain('root@abcdef012345:/tmp# ');
     expect(written).toContain('> ');
     expect(written.endsWith('exit\n')).toBe(true);
   });
@@ -306,10 +317,14 @@ describe('sessions', () => {
     const seen: string[] = [];
     stdin.end('ls\nexit 4\nnot run\n');
     expect(
-      await shellLoop(ctx, 'root@abc:/# ', async (line) => {
-        seen.push(line);
-        return 0;
-      }),
+      await shellLoop(
+        ctx,
+        () => 'root@abc:/# ',
+        async (line) => {
+          seen.push(line);
+          return 0;
+        },
+      ),
     ).toEqual({ exitCode: 4, ended: 'exit' });
     expect(seen).toEqual(['ls']);
     expect(written).toBe('');

@@ -8,11 +8,14 @@ export interface ExecResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** The shell's working directory after the line. */
+  workingDir: string;
 }
 
-/** A container shell's prompt: `root@<12-char id>:/# ` (`~` for /root, as bash shows HOME). */
+/** A container shell's prompt: `root@<12-char id>:/tmp# ` (`~` for /root and below, as bash shows HOME). */
 export function shellPrompt(containerId: string, workingDir: string | undefined): string {
-  const dir = !workingDir ? '/' : workingDir === '/root' ? '~' : workingDir;
+  const cwd = workingDir || '/';
+  const dir = cwd === '/root' ? '~' : cwd.startsWith('/root/') ? `~${cwd.slice('/root'.length)}` : cwd;
   return `root@${shortId(containerId)}:${dir}# `;
 }
 
@@ -32,19 +35,21 @@ export function parseExit(line: string): { code: number | undefined } | undefine
  */
 export async function shellLoop(
   ctx: CliContext,
-  prompt: string,
+  prompt: () => string,
   run: (line: string) => Promise<number | undefined>,
 ): Promise<{ exitCode: number; ended: 'exit' | 'eof' | 'gone' }> {
   const tty = ctx.stdinIsTTY;
   const rl = createInterface({
     input: ctx.stdin,
-    ...(tty ? { output: ctx.out as unknown as Writable, terminal: true, prompt } : { terminal: false }),
+    ...(tty
+      ? { output: ctx.out as unknown as Writable, terminal: true, prompt: prompt() }
+      : { terminal: false }),
     historySize: tty ? 1000 : 0,
   });
   let pending = '';
   const showPrompt = () => {
     if (!tty) return;
-    rl.setPrompt(pending ? '> ' : prompt);
+    rl.setPrompt(pending ? '> ' : prompt());
     rl.prompt();
   };
   rl.on('SIGINT', () => {
@@ -85,13 +90,14 @@ export async function shellLoop(
   }
 }
 
-const execSelection = 'exitCode stdout stderr';
+const execSelection = 'exitCode stdout stderr workingDir';
 
 export async function execLine(
   ctx: CliContext,
   container: string,
   command: string,
   session?: string,
+  stdin?: string,
 ): Promise<ExecResult> {
   return ctx.api.mutate<ExecResult>(
     'exec',
@@ -99,9 +105,18 @@ export async function execLine(
       container: { type: 'String!', value: container },
       command: { type: 'String!', value: command },
       ...(session ? { session: { type: 'ID', value: session } } : {}),
+      ...(stdin !== undefined ? { stdin: { type: 'String', value: stdin } } : {}),
     },
     execSelection,
   );
+}
+
+/** All of stdin, as text (`exec -i` from a pipe or a file). */
+export async function readStdin(ctx: CliContext): Promise<string> {
+  let text = '';
+  ctx.stdin.setEncoding('utf8');
+  for await (const chunk of ctx.stdin) text += chunk as string;
+  return text;
 }
 
 export function printOutput(ctx: CliContext, result: ExecResult): void {
@@ -109,16 +124,20 @@ export function printOutput(ctx: CliContext, result: ExecResult): void {
   if (result.stderr) ctx.err.write(result.stderr);
 }
 
-/** Runs one line and prints its output; a refusal of the server is printed and is status 1 (or ends the shell when the container is gone or stopped). */
+/**
+ * Runs one line of a session's shell and prints its output; `shell.workingDir` follows the
+ * shell's `cd` (the next prompt's). A refusal of the server is printed and is status 1 (or ends
+ * the shell when the container is gone or stopped).
+ */
 async function runLine(
   ctx: CliContext,
-  container: string,
+  shell: { containerId: string; session: string; workingDir?: string | undefined },
   command: string,
-  session?: string,
 ): Promise<number | undefined> {
   try {
-    const result = await execLine(ctx, container, command, session);
+    const result = await execLine(ctx, shell.containerId, command, shell.session);
     printOutput(ctx, result);
+    shell.workingDir = result.workingDir;
     return result.exitCode;
   } catch (error) {
     if (!(error instanceof DaemonError)) throw error;
@@ -129,11 +148,15 @@ async function runLine(
   }
 }
 
-export async function startSession(ctx: CliContext, container: string): Promise<string> {
+/** Opens a shell: attached (`run -it`, `start -ai`) it is the container's main process; not attached (`exec -it`), its end leaves the container running. */
+export async function startSession(ctx: CliContext, container: string, attach = true): Promise<string> {
   return (
     await ctx.api.mutate<{ id: string }>(
       'startSession',
-      { container: { type: 'String!', value: container } },
+      {
+        container: { type: 'String!', value: container },
+        ...(attach ? {} : { attach: { type: 'Boolean', value: false } }),
+      },
       'id',
     )
   ).id;
@@ -148,19 +171,20 @@ export async function endSession(ctx: CliContext, session: string, exitCode: num
 }
 
 /**
- * `run -it` / `start -ai`: a session is the container's main shell. Each line is one step of it;
- * `exit [N]` or Ctrl-D ends it, and the container stops with that status, as in Docker. Returns
- * the status (the CLI exits with it).
+ * `run -it` / `start -ai`: a session is the container's main shell. Each line is one step of it,
+ * in the shell the previous lines left (`cd`, variables); `exit [N]` or Ctrl-D ends it, and the
+ * container stops with that status, as in Docker. Returns the status (the CLI exits with it).
  */
 export async function attachSession(
   ctx: CliContext,
   container: { containerId: string; workingDir?: string | undefined },
 ): Promise<number> {
   const session = await startSession(ctx, container.containerId);
+  const shell = { ...container, session };
   const { exitCode, ended } = await shellLoop(
     ctx,
-    shellPrompt(container.containerId, container.workingDir),
-    (line) => runLine(ctx, container.containerId, line, session),
+    () => shellPrompt(shell.containerId, shell.workingDir),
+    (line) => runLine(ctx, shell, line),
   );
   if (ended === 'gone') {
     // The container was stopped or removed under the shell (docker stop from elsewhere): its status is the container's.
@@ -190,15 +214,26 @@ export async function runOnce(ctx: CliContext, containerId: string, command: str
   return status;
 }
 
-/** `exec -it CONTAINER bash`: a shell whose lines each run as their own exec; `exit` leaves the container running. */
+/**
+ * `exec -it CONTAINER bash`: a second shell in the container, fresh from the image config; its
+ * lines share its state as in any shell. `exit` ends it and leaves the container running.
+ */
 export async function execShell(
   ctx: CliContext,
   container: { containerId: string; workingDir?: string | undefined },
 ): Promise<number> {
+  const session = await startSession(ctx, container.containerId, false);
+  const shell = { ...container, session };
   const { exitCode } = await shellLoop(
     ctx,
-    shellPrompt(container.containerId, container.workingDir),
-    (line) => runLine(ctx, container.containerId, line),
+    () => shellPrompt(shell.containerId, shell.workingDir),
+    (line) => runLine(ctx, shell, line),
   );
+  try {
+    await endSession(ctx, session, exitCode);
+  } catch (error) {
+    // The container went away under the shell: the session ends with it.
+    if (!(error instanceof DaemonError)) throw error;
+  }
   return exitCode;
 }

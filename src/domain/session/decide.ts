@@ -1,6 +1,6 @@
 import { assertNever, type Decider } from '../decider.ts';
 import { conflictError, notFoundError, validationError } from '../errors.ts';
-import type { CommandExecutedData, SessionEvent } from './events.ts';
+import type { CommandExecutedData, SessionEvent, ShellState } from './events.ts';
 import { evolveSession, initialSessionState, type SessionState } from './state.ts';
 
 export type SessionCommand =
@@ -34,6 +34,9 @@ export function decideSession(command: SessionCommand, state: SessionState): Ses
       if (state.status === 'ended')
         throw conflictError(`session ${state.sessionId} has ended`, { sessionId: state.sessionId });
       const { now, ...step } = command.data;
+      if (step.shell) assertShellState(step.shell);
+      if (step.shell && step.shellDigest)
+        throw validationError('a step records its shell state inline or by digest, not both');
       return [{ type: 'CommandExecuted', data: { ...step, index: state.steps + 1, executedAt: now } }];
     }
     case 'EndSession':
@@ -43,6 +46,23 @@ export function decideSession(command: SessionCommand, state: SessionState): Ses
     default:
       return assertNever(command);
   }
+}
+
+const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function assertShellState(shell: ShellState): void {
+  for (const [what, dir] of [
+    ['working directory', shell.cwd],
+    ['OLDPWD', shell.oldCwd],
+  ] as const) {
+    if (dir !== undefined && !dir.startsWith('/'))
+      throw validationError(`shell ${what} "${dir}" is not an absolute path`);
+  }
+  for (const name of [...Object.keys(shell.env), ...Object.keys(shell.vars)]) {
+    if (!variableName.test(name)) throw validationError(`invalid shell variable name "${name}"`, { name });
+  }
+  const both = Object.keys(shell.vars).find((name) => Object.hasOwn(shell.env, name));
+  if (both) throw validationError(`shell variable "${both}" is both exported and not`, { name: both });
 }
 
 export const sessionDecider: Decider<SessionCommand, SessionEvent, SessionState> = {

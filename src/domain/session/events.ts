@@ -21,6 +21,25 @@ export interface StepChange {
   path: string;
 }
 
+/**
+ * The interactive shell's own state after a step, as bash keeps it between the lines typed into
+ * one shell: the working directory and the shell variables. The next step of the same session
+ * starts from it; a new session (`start -ai`, `exec`) starts a fresh shell from the container's
+ * config, as in Docker. Arrays, functions, aliases, shell options and variable attributes
+ * (readonly, integer) are not carried over. These are the user's own values: whatever they
+ * assign in a session is recorded in the log, like the commands they type.
+ */
+export interface ShellState {
+  /** The working directory (bash's PWD), absolute. */
+  cwd: string;
+  /** bash's OLDPWD (`cd -`), when set. */
+  oldCwd?: string;
+  /** Exported variables: the environment of the commands the shell runs. */
+  env: Record<string, string>;
+  /** Shell variables that are not exported (`X=1` typed alone). */
+  vars: Record<string, string>;
+}
+
 export interface CommandExecutedData {
   /** 1 for the session's first step. */
   index: number;
@@ -35,6 +54,14 @@ export interface CommandExecutedData {
   changes: StepChange[];
   /** A resource limit that stopped the command (wall time, output, …), when one did. */
   limitHit?: string;
+  /**
+   * The shell state after the step (unchanged from before it when the command was stopped).
+   * Absent from events recorded before shell state was kept, and when the state is larger than
+   * `inlineOutputLimit` as JSON: it is then in the content store under `shellDigest`. A step
+   * with neither leaves the session's shell state as it was (none: a fresh shell).
+   */
+  shell?: ShellState;
+  shellDigest?: Digest;
   executedAt: string;
 }
 

@@ -1,4 +1,8 @@
-import type { SessionEvent } from './events.ts';
+import type { Digest } from '../digest.ts';
+import type { SessionEvent, ShellState } from './events.ts';
+
+/** Where the session's shell state after its last step is: inline, or as JSON in the content store. */
+export type SessionShell = { state: ShellState } | { digest: Digest };
 
 export type SessionState =
   | { status: 'absent' }
@@ -9,6 +13,8 @@ export type SessionState =
       interactive: boolean;
       steps: number;
       exitCode: number | undefined;
+      /** The shell state the next step starts from; undefined: a fresh shell from the container's config. */
+      shell: SessionShell | undefined;
     };
 
 export const initialSessionState = (): SessionState => ({ status: 'absent' });
@@ -23,9 +29,17 @@ export function evolveSession(state: SessionState, event: SessionEvent): Session
         interactive: event.data.interactive,
         steps: 0,
         exitCode: undefined,
+        shell: undefined,
       };
-    case 'CommandExecuted':
-      return state.status === 'absent' ? state : { ...state, steps: event.data.index };
+    case 'CommandExecuted': {
+      if (state.status === 'absent') return state;
+      const { shell, shellDigest } = event.data;
+      return {
+        ...state,
+        steps: event.data.index,
+        shell: shell ? { state: shell } : shellDigest ? { digest: shellDigest } : state.shell,
+      };
+    }
     case 'SessionEnded':
       return state.status === 'absent' ? state : { ...state, status: 'ended', exitCode: event.data.exitCode };
   }

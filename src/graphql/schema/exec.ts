@@ -11,6 +11,10 @@ const ExecOutputRef = builder.objectRef<ExecResultView>('ExecOutput').implement(
     exitCode: t.exposeInt('exitCode'),
     stdout: t.exposeString('stdout'),
     stderr: t.exposeString('stderr'),
+    workingDir: t.exposeString('workingDir', {
+      description:
+        "The shell's working directory after the command: where the session's next line runs (its prompt's).",
+    }),
     limitHit: t.exposeString('limitHit', {
       nullable: true,
       description: 'The resource limit that stopped the command, if one did (exit code 137).',
@@ -37,10 +41,15 @@ mutationField('exec', {
     container: arg.string({ required: true }),
     command: arg.string({ required: true }),
     session: arg.id(),
+    stdin: arg.string({
+      description:
+        'Standard input of the command line (`exec -i`). Not recorded; what the command writes is.',
+    }),
   }),
-  resolve: ({ container, command, session }, ctx) =>
+  resolve: ({ container, command, session, stdin }, ctx) =>
     execInContainer(ctx.app, container, command, {
       ...(session ? { sessionId: String(session) } : {}),
+      ...(stdin != null ? { stdin } : {}),
       signal: ctx.signal,
     }),
 });
@@ -48,9 +57,14 @@ mutationField('exec', {
 mutationField('startSession', {
   type: SessionRef,
   description:
-    'Attaches a shell to a running container (`run -it`, `start -ai`): pass its id to `exec` for each line.',
-  args: (arg) => ({ container: arg.string({ required: true }) }),
-  resolve: async ({ container }, ctx) => ({ sessionId: await startSession(ctx.app, container) }),
+    "Opens a shell in a running container: pass its id to `exec` for each line; the lines share the shell's state (working directory, variables), which starts fresh from the image config. Attached (`run -it`, `start -ai`; the default), the shell is the container's main process: ending it stops the container. Not attached (`exec -it CONTAINER bash`), ending it leaves the container running.",
+  args: (arg) => ({
+    container: arg.string({ required: true }),
+    attach: arg.boolean({ defaultValue: true }),
+  }),
+  resolve: async ({ container, attach }, ctx) => ({
+    sessionId: await startSession(ctx.app, container, attach ?? true),
+  }),
 });
 
 mutationField('endSession', {

@@ -3,7 +3,7 @@ import { bool, type CliContext, type Command, errLine, line, str } from '../cont
 import { CliError, DaemonError, runFailure } from '../errors.ts';
 import { commandLine, isInteractiveShell } from '../format/shellQuote.ts';
 import { getContainer, getImage } from '../queries.ts';
-import { attachSession, execLine, execShell, printOutput, runOnce } from '../session.ts';
+import { attachSession, execLine, execShell, printOutput, readStdin, runOnce } from '../session.ts';
 import { createContainer, removeContainer } from './containers.ts';
 import { pullImage } from './images.ts';
 
@@ -170,7 +170,8 @@ export const exec: Command = {
     {
       long: 'interactive',
       short: 'i',
-      description: 'Keep STDIN open: with a shell as COMMAND, read command lines from it',
+      description:
+        'Keep STDIN open: a shell as COMMAND reads its commands from it (a script when piped); another COMMAND reads it as its input',
     },
     {
       long: 'tty',
@@ -179,6 +180,15 @@ export const exec: Command = {
     },
   ],
   async run(ctx, flags, [ref, ...cmd]) {
+    const piped = bool(flags, 'interactive') && !bool(flags, 'tty') && !ctx.stdinIsTTY;
+    if (piped && isInteractiveShell(cmd)) {
+      // `exec -i c sh < script`: the shell reads the whole script; it runs as one command line.
+      const script = await readStdin(ctx);
+      if (script.trim() === '') return 0;
+      const result = await execLine(ctx, ref!, script);
+      printOutput(ctx, result);
+      return result.exitCode;
+    }
     if (bool(flags, 'interactive') && isInteractiveShell(cmd)) {
       const container = await getContainer<{ containerId: string; state: string; image: ImageConfig }>(
         ctx,
@@ -192,7 +202,9 @@ export const exec: Command = {
         workingDir: workingDirOf(container.image),
       });
     }
-    const result = await execLine(ctx, ref!, commandLine(cmd));
+    // `exec -i c sh -c 'cat > f' < file`: the command reads the piped data as its stdin.
+    const stdin = piped ? await readStdin(ctx) : undefined;
+    const result = await execLine(ctx, ref!, commandLine(cmd), undefined, stdin);
     if (bool(flags, 'detach')) return 0;
     printOutput(ctx, result);
     return result.exitCode;

@@ -14,12 +14,24 @@ export const save: Command = {
   minArgs: 1,
   maxArgs: 1,
   flags: [
-    { long: 'output', short: 'o', type: 'string', description: 'Write to a file (required: Strata writes no archive to a terminal or pipe)' },
-    { long: 'format', type: 'string', description: "'docker-archive' (default) or 'oci' (an OCI image layout directory)" },
+    {
+      long: 'output',
+      short: 'o',
+      type: 'string',
+      description: 'Write to a file (required: Strata writes no archive to a terminal or pipe)',
+    },
+    {
+      long: 'format',
+      type: 'string',
+      description: "'docker-archive' (default) or 'oci' (an OCI image layout directory)",
+    },
   ],
   async run(ctx, flags, [image]) {
     const output = str(flags, 'output');
-    if (!output) throw new CliError('Error: "strata save" needs -o FILE (the archive is written by the server, not streamed)');
+    if (!output)
+      throw new CliError(
+        'Error: "strata save" needs -o FILE (the archive is written by the server, not streamed)',
+      );
     await ctx.api.mutate(
       'saveImage',
       {
@@ -38,11 +50,22 @@ export const load: Command = {
   usage: '[OPTIONS]',
   description: 'Load an image from a tar archive or an OCI layout directory',
   maxArgs: 0,
-  flags: [{ long: 'input', short: 'i', type: 'string', description: 'Read from a tar archive file or OCI layout directory' }],
+  flags: [
+    {
+      long: 'input',
+      short: 'i',
+      type: 'string',
+      description: 'Read from a tar archive file or OCI layout directory',
+    },
+  ],
   async run(ctx, flags) {
     const input = str(flags, 'input');
     if (!input) throw new CliError('Error: "strata load" needs -i FILE');
-    const loaded = await ctx.api.mutate<{ lines: string[] }>('loadImage', { path: { type: 'String!', value: resolve(input) } }, 'lines');
+    const loaded = await ctx.api.mutate<{ lines: string[] }>(
+      'loadImage',
+      { path: { type: 'String!', value: resolve(input) } },
+      'lines',
+    );
     for (const text of loaded.lines) line(ctx, text);
     return 0;
   },
@@ -56,7 +79,11 @@ export const push: Command = {
   maxArgs: 1,
   flags: [],
   async run(ctx, _flags, [image]) {
-    const pushed = await ctx.api.mutate<{ lines: string[] }>('pushImage', { image: { type: 'String!', value: image } }, 'lines');
+    const pushed = await ctx.api.mutate<{ lines: string[] }>(
+      'pushImage',
+      { image: { type: 'String!', value: image } },
+      'lines',
+    );
     for (const text of pushed.lines) line(ctx, text);
     return 0;
   },
