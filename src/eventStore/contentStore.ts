@@ -432,28 +432,87 @@ interface PendingBlob {
   spans: boolean;
 }
 
+/** One statement's worth: chunk bytes side by side in one buffer, and the rows that point into it. */
+class Batch {
+  readonly buffer: Buffer;
+  used = 0;
+  readonly chunkIds: number[] = [];
+  readonly chunkIdx: number[] = [];
+  readonly chunkOffsets: number[] = [];
+  readonly chunkLengths: number[] = [];
+  blobs: PendingBlob[] = [];
+
+  constructor(capacity: number) {
+    this.buffer = Buffer.allocUnsafe(capacity);
+  }
+  get room(): number {
+    return this.buffer.byteLength - this.used;
+  }
+  get rows(): number {
+    return this.chunkIds.length + this.blobs.length;
+  }
+  /** Opens a chunk row at the current end of the buffer; its bytes follow with `append`. */
+  openChunk(id: number, idx: number): void {
+    this.chunkIds.push(id);
+    this.chunkIdx.push(idx);
+    this.chunkOffsets.push(this.used);
+    this.chunkLengths.push(0);
+  }
+  append(bytes: Uint8Array): void {
+    this.buffer.set(bytes, this.used);
+    this.used += bytes.byteLength;
+    this.chunkLengths[this.chunkLengths.length - 1]! += bytes.byteLength;
+  }
+  /** The buffer without the bytes of dropped rows (offsets rewritten), so they are never sent. */
+  compact(): void {
+    let to = 0;
+    for (let i = 0; i < this.chunkOffsets.length; i++) {
+      const from = this.chunkOffsets[i]!;
+      const length = this.chunkLengths[i]!;
+      if (from !== to) this.buffer.copyWithin(to, from, from + length);
+      this.chunkOffsets[i] = to;
+      to += length;
+    }
+    this.used = to;
+  }
+  dropChunks(id: number): void {
+    for (let i = this.chunkIds.length - 1; i >= 0; i--) {
+      if (this.chunkIds[i] !== id) continue;
+      for (const list of [this.chunkIds, this.chunkIdx, this.chunkOffsets, this.chunkLengths])
+        list.splice(i, 1);
+    }
+  }
+  reset(): void {
+    this.used = 0;
+    for (const list of [this.chunkIds, this.chunkIdx, this.chunkOffsets, this.chunkLengths]) list.length = 0;
+    this.blobs = [];
+  }
+}
+
 /** Bytes per `ContentWriter` statement (PGlite gets smaller ones: its memory never shrinks). */
 const writerBatchBytes = { postgres: 4 * 1024 * 1024, pglite: 2 * 1024 * 1024 };
-const writerBatchRows = 1000;
+const writerBatchRows = 2000;
 const reservedIds = 512;
 
 /**
  * Stores many blobs (the files of a layer) in a few large statements, one written while the next is
- * filled. Each statement inserts the blob rows that complete in it together with their chunks
- * (`on conflict (digest) do nothing`, chunks only for the rows actually inserted), so a blob becomes
- * visible with all its chunks or not at all; a streamed blob's earlier chunks are written by
- * earlier statements of the same writer, in order, under an id nobody else uses. Blobs already
- * stored are found by digest before their bytes are sent. Blob ids are reserved in blocks.
+ * filled. A statement carries its chunks' bytes as ONE bytea parameter (cut into rows on the server
+ * with `substring`) and the rows as arrays: the bytes are copied once on the way in and the driver
+ * serialises one big value instead of thousands. Each statement inserts the blob rows that complete
+ * in it together with their chunks (`on conflict (digest) do nothing`, chunks only for the rows
+ * actually inserted), so a blob becomes visible with all its chunks or not at all; a streamed blob's
+ * earlier chunks are written by earlier statements of the same writer, in order, under an id nobody
+ * else uses (ids are reserved in blocks). Blobs already stored are found by digest before their
+ * bytes are sent.
  */
 export function contentWriter(db: Db): ContentWriter {
-  const backend = backendOf(db) ?? 'pglite';
-  const batchBytes = writerBatchBytes[backend === 'postgres' ? 'postgres' : 'pglite'];
+  const capacity = writerBatchBytes[backendOf(db) === 'postgres' ? 'postgres' : 'pglite'];
   const bytea = byteaFor(db);
   const ids: number[] = [];
   const seen = new Set<string>();
-  let chunks: { id: number; idx: number; data: Uint8Array }[] = [];
-  let blobs: PendingBlob[] = [];
-  let bytes = 0;
+  // Two buffers: one being filled while the other one's statement runs.
+  let batch = new Batch(capacity);
+  let spare: Batch | undefined = new Batch(capacity);
   let writing: Promise<void> = Promise.resolve();
   let failed: { error: unknown } | undefined;
 
@@ -466,102 +525,117 @@ export function contentWriter(db: Db): ContentWriter {
     return ids.shift()!;
   };
 
-  const write = async (
-    batch: { id: number; idx: number; data: Uint8Array }[],
-    done: PendingBlob[],
-  ): Promise<void> => {
-    let keep = done;
-    if (done.length > 0) {
+  const write = async (full: Batch): Promise<void> => {
+    let keep = full.blobs;
+    if (keep.length > 0) {
       const { rows } = await sql<{ digest: string }>`
-        select digest from content_blobs where digest in (${sql.join(done.map((b) => b.digest))})`.execute(
+        select digest from content_blobs where digest = any(${keep.map((b) => b.digest)}::text[])`.execute(
         db,
       );
       if (rows.length > 0) {
         const existing = new Set(rows.map((r) => r.digest));
-        keep = done.filter((b) => !existing.has(b.digest));
-        const dropped = new Set(done.filter((b) => existing.has(b.digest)).map((b) => b.id));
-        batch = batch.filter((c) => !dropped.has(c.id));
-        const orphans = done.filter((b) => b.spans && existing.has(b.digest)).map((b) => b.id);
-        if (orphans.length > 0) {
-          await db.deleteFrom('content_chunks').where('blob_id', 'in', orphans).execute();
-        }
+        for (const b of keep) if (existing.has(b.digest)) full.dropChunks(b.id);
+        const orphans = keep.filter((b) => b.spans && existing.has(b.digest)).map((b) => b.id);
+        if (orphans.length > 0) await deleteChunkSets(db, orphans);
+        keep = keep.filter((b) => !existing.has(b.digest));
+        full.compact();
       }
     }
-    if (batch.length === 0 && keep.length === 0) return;
-    const values = (rows: typeof batch) =>
-      sql.join(rows.map((c) => sql`(${c.id}::bigint, ${c.idx}::integer, ${bytea(c.data)}::bytea)`));
-    if (keep.length === 0) {
-      await sql`insert into content_chunks (blob_id, idx, data) values ${values(batch)}`.execute(db);
-      return;
-    }
+    if (full.chunkIds.length === 0 && keep.length === 0) return;
     const completing = new Set(keep.map((b) => b.id));
     // Chunks of blobs still streaming go in unconditionally; those of completing blobs only with their row.
-    const open = [...new Set(batch.filter((c) => !completing.has(c.id)).map((c) => c.id))];
-    const { rows: inserted } = await sql<{ blob_id: string | number }>`
-      with fresh as (
+    const open = [...new Set(full.chunkIds.filter((id) => !completing.has(id)))];
+    const data = full.buffer.subarray(0, full.used);
+    const statement = sql<{ blob_id: string | number }>`
+      with data as (select ${bytea(data)}::bytea as bytes),
+      fresh as (
         insert into content_blobs (digest, blob_id, size, chunk_size, chunk_count)
-        values ${sql.join(
-          keep.map(
-            (b) =>
-              sql`(${b.digest}, ${b.id}::bigint, ${b.size}::bigint, ${contentChunkSize}, ${b.chunkCount})`,
-          ),
-        )}
+        select b.digest, b.blob_id, b.size, ${contentChunkSize}, b.chunk_count
+        from unnest(${keep.map((b) => b.digest)}::text[], ${keep.map((b) => b.id)}::bigint[],
+                    ${keep.map((b) => b.size)}::bigint[], ${keep.map((b) => b.chunkCount)}::integer[])
+             as b(digest, blob_id, size, chunk_count)
         on conflict (digest) do nothing
         returning blob_id
       ), chunks as (
         insert into content_chunks (blob_id, idx, data)
-        select v.blob_id, v.idx, v.data
-        from (values ${batch.length > 0 ? values(batch) : sql`(null::bigint, null::integer, null::bytea)`}) as v(blob_id, idx, data)
-        where v.blob_id in (select blob_id from fresh)
-          ${open.length > 0 ? sql`or v.blob_id in (${sql.join(open)})` : sql``}
+        select c.blob_id, c.idx, substring((select bytes from data) from c.off + 1 for c.len)
+        from unnest(${full.chunkIds}::bigint[], ${full.chunkIdx}::integer[],
+                    ${full.chunkOffsets}::integer[], ${full.chunkLengths}::integer[]) as c(blob_id, idx, off, len)
+        where c.blob_id in (select blob_id from fresh) or c.blob_id = any(${open}::bigint[])
       )
-      select blob_id from fresh`.execute(db);
+      select blob_id from fresh`;
+    const { rows: inserted } = await statement.execute(db);
     // Lost a race with another writer of the same content: its earlier chunks are ours to drop.
     const won = new Set(inserted.map((r) => Number(r.blob_id)));
     const lost = keep.filter((b) => b.spans && !won.has(b.id)).map((b) => b.id);
-    if (lost.length > 0) await db.deleteFrom('content_chunks').where('blob_id', 'in', lost).execute();
+    if (lost.length > 0) await deleteChunkSets(db, lost);
   };
 
   const flush = async (): Promise<void> => {
-    const batch = chunks;
-    const done = blobs;
-    chunks = [];
-    blobs = [];
-    bytes = 0;
+    const full = batch;
     await writing;
     if (failed) throw failed.error;
-    if (batch.length === 0 && done.length === 0) return;
-    writing = write(batch, done).catch((error: unknown) => {
-      failed ??= { error };
-    });
+    batch = spare ?? new Batch(capacity);
+    spare = undefined;
+    if (full.rows === 0) {
+      spare = full;
+      return;
+    }
+    writing = write(full).then(
+      () => {
+        full.reset();
+        spare = full;
+      },
+      (error: unknown) => {
+        failed ??= { error };
+      },
+    );
   };
-  const full = () => bytes >= batchBytes || chunks.length + blobs.length >= writerBatchRows;
+  /** Room for `bytes` more (and a row or two) in the batch being filled. */
+  const makeRoom = async (bytes: number) => {
+    if (batch.room < bytes || batch.rows >= writerBatchRows) await flush();
+  };
   const finish = async (blob: PendingBlob) => {
     if (seen.has(blob.digest)) {
       // Same content twice in one writer: the first copy wins; this one's chunks are dropped.
-      chunks = chunks.filter((c) => c.id !== blob.id);
+      batch.dropChunks(blob.id);
+      batch.compact();
       if (blob.spans) {
         await writing;
-        await db.deleteFrom('content_chunks').where('blob_id', '=', blob.id).execute();
+        await deleteChunkSets(db, [blob.id]);
       }
       return;
     }
     seen.add(blob.digest);
-    blobs.push(blob);
-    if (full()) await flush();
+    batch.blobs.push(blob);
   };
 
-  return {
+  const writer: ContentWriter = {
     async add(data, digest) {
       if (failed) throw failed.error;
       if (seen.has(digest)) return;
-      const id = await nextId();
-      let idx = 0;
-      for (let offset = 0; offset < data.byteLength; offset += contentChunkSize) {
-        chunks.push({ id, idx: idx++, data: data.subarray(offset, offset + contentChunkSize) });
+      if (data.byteLength > contentChunkSize) {
+        const whole = data;
+        return writer.addStream(
+          (async function* () {
+            yield whole;
+          })(),
+          () => digest,
+        );
       }
-      bytes += data.byteLength;
-      await finish({ digest, id, size: data.byteLength, chunkCount: idx, spans: false });
+      const id = await nextId();
+      await makeRoom(data.byteLength);
+      if (data.byteLength > 0) {
+        batch.openChunk(id, 0);
+        batch.append(data);
+      }
+      await finish({
+        digest,
+        id,
+        size: data.byteLength,
+        chunkCount: data.byteLength > 0 ? 1 : 0,
+        spans: false,
+      });
     },
     async addStream(source, digest) {
       if (failed) throw failed.error;
@@ -569,13 +643,22 @@ export function contentWriter(db: Db): ContentWriter {
       let idx = 0;
       let size = 0;
       let spans = false;
-      for await (const chunk of fixedChunks(source)) {
-        chunks.push({ id, idx: idx++, data: chunk });
-        size += chunk.byteLength;
-        bytes += chunk.byteLength;
-        if (full()) {
-          spans = true;
-          await flush();
+      let inChunk = 0; // bytes of the open chunk row (0: none open)
+      for await (let piece of source) {
+        size += piece.byteLength;
+        while (piece.byteLength > 0) {
+          if (inChunk === 0) {
+            // A chunk never straddles two statements: open it where a whole one fits.
+            if (batch.room < contentChunkSize || batch.rows >= writerBatchRows) {
+              if (idx > 0) spans = true;
+              await flush();
+            }
+            batch.openChunk(id, idx++);
+          }
+          const n = Math.min(piece.byteLength, contentChunkSize - inChunk);
+          batch.append(n === piece.byteLength ? piece : piece.subarray(0, n));
+          piece = piece.subarray(n);
+          inChunk = (inChunk + n) % contentChunkSize;
         }
       }
       await finish({ digest: digest(), id, size, chunkCount: idx, spans });
@@ -587,9 +670,13 @@ export function contentWriter(db: Db): ContentWriter {
     },
     async abort() {
       failed ??= { error: new Error('the content writer was aborted') };
-      chunks = [];
-      blobs = [];
+      batch.reset();
       await writing;
     },
   };
+  return writer;
+}
+
+async function deleteChunkSets(db: Db, blobIds: number[]): Promise<void> {
+  await db.deleteFrom('content_chunks').where('blob_id', 'in', blobIds).execute();
 }

@@ -56,11 +56,9 @@ export async function materializeChain(
     }
   }
 
-  const rows = [...tree.toMap()].map(([path, node]) => ({
-    ...nodeColumns(node),
-    chain_id: top,
-    diff_id: origin.get(path) ?? diffIds.at(-1)!,
-  }));
+  const rows = [...tree.toMap()].map(([path, node]) =>
+    Object.assign(nodeColumns(node), { chain_id: top, diff_id: origin.get(path) ?? diffIds.at(-1)! }),
+  );
   await insertFileRows(db, 'chain_files', rows);
 }
 

@@ -32,30 +32,38 @@ export interface FileRowColumns {
   dev_minor: number | null;
 }
 
-const emptyColumns = {
-  type: null,
-  mode: null,
-  uid: null,
-  gid: null,
-  size: null,
-  digest: null,
-  link_target: null,
-  mtime: null,
-  dev_major: null,
-  dev_minor: null,
-};
-
 export function pathColumns(path: string) {
   return { path, parent: parentOf(path), name: baseName(path), sort_key: sortKey(path) };
 }
 
+// Object literals, not spreads: these run once per file of every layer and chain view, and one
+// literal of a fixed shape is several times faster to build than spreads of two objects.
 export function markerColumns(path: string): FileRowColumns {
-  return { ...pathColumns(path), ...emptyColumns };
+  return {
+    path,
+    parent: parentOf(path),
+    name: baseName(path),
+    sort_key: sortKey(path),
+    type: null,
+    mode: null,
+    uid: null,
+    gid: null,
+    size: null,
+    digest: null,
+    link_target: null,
+    mtime: null,
+    dev_major: null,
+    dev_minor: null,
+  };
 }
 
 export function nodeColumns(node: FsNode): FileRowColumns {
+  const path = node.path;
   return {
-    ...pathColumns(node.path),
+    path,
+    parent: parentOf(path),
+    name: baseName(path),
+    sort_key: sortKey(path),
     type: node.type,
     mode: node.mode,
     uid: node.uid,
@@ -113,7 +121,7 @@ export async function insertFileRows(
   // biome-ignore lint/suspicious/noExplicitAny: any database whose schema has the table
   db: Kysely<any>,
   table: 'layer_entries' | 'chain_files',
-  rows: readonly Record<string, unknown>[],
+  rows: readonly object[],
 ): Promise<void> {
   if (rows.length === 0) return;
   const columns = sql.join(Object.keys(rows[0]!).map((c) => sql.ref(c)));

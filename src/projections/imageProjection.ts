@@ -40,30 +40,30 @@ export async function projectLayerEvent(
   const entries = await loadEntries(data.diffId);
   const rows = new Map<string, Insertable<LayerEntriesTable>>();
   for (const entry of entries) {
-    const columns = entry.kind === 'node' ? nodeColumns(entry.node) : markerColumns(entry.path);
-    rows.set(`${entry.kind}:${columns.path}`, {
-      ...columns,
-      diff_id: data.diffId,
-      kind: entry.kind,
-      implicit: false,
-    });
+    const row: Insertable<LayerEntriesTable> = Object.assign(
+      entry.kind === 'node' ? nodeColumns(entry.node) : markerColumns(entry.path),
+      { diff_id: data.diffId, kind: entry.kind, implicit: false },
+    );
+    rows.set(`${entry.kind}:${row.path}`, row);
   }
   const explicit = new Set(entries.map((e) => (e.kind === 'node' ? e.node.path : e.path)));
   for (const path of explicit) {
     for (let p = parentDir(path); p !== undefined; p = parentDir(p)) {
       if (explicit.has(p) || rows.has(`node:${p}`)) break;
-      rows.set(`node:${p}`, {
-        ...markerColumns(p),
-        type: 'dir',
-        mode: 0o755,
-        uid: 0,
-        gid: 0,
-        size: 0,
-        mtime: 0,
-        diff_id: data.diffId,
-        kind: 'node',
-        implicit: true,
-      });
+      rows.set(
+        `node:${p}`,
+        Object.assign(markerColumns(p), {
+          type: 'dir',
+          mode: 0o755,
+          uid: 0,
+          gid: 0,
+          size: 0,
+          mtime: 0,
+          diff_id: data.diffId,
+          kind: 'node' as const,
+          implicit: true,
+        }),
+      );
     }
   }
   await insertFileRows(db, 'layer_entries', [...rows.values()]);
