@@ -1,4 +1,5 @@
 import type { Insertable, Kysely } from 'kysely';
+import { implicitDirectory } from '../domain/fs/tree.ts';
 import type { ImageEvent } from '../domain/image/events.ts';
 import type { LayerEvent } from '../domain/layer/events.ts';
 import { type LoadLayerEntries, materializeChain } from './chainView.ts';
@@ -52,13 +53,7 @@ export async function projectLayerEvent(
       if (explicit.has(p) || rows.has(`node:${p}`)) break;
       rows.set(
         `node:${p}`,
-        Object.assign(markerColumns(p), {
-          type: 'dir',
-          mode: 0o755,
-          uid: 0,
-          gid: 0,
-          size: 0,
-          mtime: 0,
+        Object.assign(nodeColumns(implicitDirectory(p)), {
           diff_id: data.diffId,
           kind: 'node' as const,
           implicit: true,
