@@ -1,7 +1,9 @@
 /**
- * The Docker tutorial as a newcomer types it, with the real `strata` entry (node bin/strata.js)
- * against a real server: run -it with commands piped to it, exit, start -ai, a second
- * container, diff, commit, rm, then what Docker cannot do: replay, blame, at.
+ * The strata CLI's commands, with the real entry (node bin/strata.js) against a real server, over
+ * an image imported in the test (so they run without a registry): run -it with commands piped to
+ * it, exit, start -ai, a second container, diff, commit, rm, exec, Docker's errors and exit codes,
+ * inspect, system df, tag/rmi, events, then what Docker cannot do: replay, blame, at.
+ * dockerTutorial.e2e.test.ts is the tutorial itself, with an image pulled from a registry.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +17,7 @@ import { cliServer } from './cliHarness.ts';
 const slow = 300_000;
 const lines = (text: string) => text.split('\n').filter((l) => l !== '');
 
-eachBackend('the Docker tutorial with the strata CLI', (getStrata) => {
+eachBackend('the strata CLI over an imported image', (getStrata) => {
   const s = cliServer(getStrata, async (strata) => {
     const twoWeeksAgo = new Date(Date.now() - 15 * 24 * 3600 * 1000).toISOString();
     await importImage(
