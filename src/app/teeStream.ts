@@ -8,7 +8,7 @@
 export function teeStream(
   source: AsyncIterable<Uint8Array>,
   sink: (branch: AsyncIterable<Uint8Array>) => Promise<unknown>,
-  maxQueued = 4 * 1024 * 1024,
+  maxQueued = 2 * 1024 * 1024,
 ): { stream: AsyncIterable<Uint8Array>; done: Promise<unknown> } {
   const queue: Uint8Array[] = [];
   let queued = 0;

@@ -48,7 +48,7 @@ const binaryBytea = (data: Uint8Array) =>
 const byteaFor = (db: Db) => (backendOf(db) === 'postgres' ? binaryBytea : toBytea);
 
 /** Chunks of one streamed blob written per INSERT (one commit per 4 MiB, not per chunk). */
-const chunksPerWrite = 16;
+const chunksPerWrite = 8;
 const fromBase64 = (text: string): Uint8Array => Buffer.from(text, 'base64');
 
 const mismatch = (what: string, expected: unknown, actual: unknown) =>
@@ -490,7 +490,7 @@ class Batch {
 }
 
 /** Bytes per `ContentWriter` statement (PGlite gets smaller ones: its memory never shrinks). */
-const writerBatchBytes = { postgres: 4 * 1024 * 1024, pglite: 2 * 1024 * 1024 };
+const writerBatchBytes = { postgres: 2 * 1024 * 1024, pglite: 2 * 1024 * 1024 };
 const writerBatchRows = 2000;
 const reservedIds = 512;
 

@@ -192,11 +192,17 @@ export function openLayerBlob(source: AsyncIterable<Uint8Array>, options: OpenBl
   };
 }
 
+/**
+ * Output chunk of the gunzip stream (zlib's default is 16 KiB): 4× fewer chunks to hand down the
+ * tar parser, hash and store, and 4× fewer buffers for the garbage collector.
+ */
+const GUNZIP_CHUNK = 128 * 1024;
+
 async function* gunzip(
   input: AsyncIterable<Uint8Array>,
   account: (chunk: Uint8Array) => void,
 ): AsyncGenerator<Uint8Array> {
-  const gz = createGunzip();
+  const gz = createGunzip({ chunkSize: GUNZIP_CHUNK });
   pipeline(Readable.from(input, { objectMode: false }), gz, () => {});
   try {
     for await (const chunk of gz) {

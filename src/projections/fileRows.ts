@@ -109,7 +109,7 @@ export function rowToNode(row: RowLike): FsNode {
 }
 
 /** Rows per statement in `insertFileRows` (each statement carries them as ONE json parameter). */
-const rowsPerStatement = 10_000;
+const rowsPerStatement = 2500;
 
 /**
  * Inserts many file rows (a layer's entries, a chain view) as one JSON document per statement,
