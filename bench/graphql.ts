@@ -23,16 +23,27 @@ import { printTable } from './support/table.ts';
 
 const seconds = Number(process.env.BENCH_GRAPHQL_SECONDS ?? 8);
 
+/** Every response must be the one a single request gets first (errors count any other body). */
 async function load(url: string, query: string, variables: Record<string, unknown> = {}) {
+  const body = JSON.stringify({ query, variables });
+  const headers = { 'content-type': 'application/json' };
+  const expected = await (await fetch(url, { method: 'POST', headers, body })).text();
+  if (!expected.startsWith('{"data":') || expected.includes('"errors"'))
+    throw new Error(`bench query failed: ${expected.slice(0, 500)}`);
   const result = await autocannon({
     url,
     connections: 64,
     duration: seconds,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
+    headers,
+    body,
+    expectBody: expected,
   });
-  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  return {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx + result.mismatches,
+  };
 }
 
 async function bareYoga(): Promise<{ url: string; server: Server }> {

@@ -50,3 +50,70 @@ export async function waitForVisible(db: Db, position: number, timeoutMs = 30_00
     delay = Math.min(delay * 2, 50);
   }
 }
+
+/** The newest committed position and the newest safely visible one, read in one snapshot. */
+export interface Heads {
+  last: number;
+  safe: number;
+}
+
+export async function heads(db: Db): Promise<Heads> {
+  const { rows } = await sql<{ last: number; safe: number }>`
+    select coalesce((select max(position) from events), 0) as last,
+           coalesce((select max(position) from events where ${safelyVisible}), 0) as safe`.execute(db);
+  return { last: Number(rows[0]?.last ?? 0), safe: Number(rows[0]?.safe ?? 0) };
+}
+
+/**
+ * What one process knows of the heads of a database, for readers that want to serve "now" and
+ * "as of P" from memory:
+ * - `safe` only grows: every position at or below it stays committed-or-aborted for good, so
+ *   anything read as of such a position never changes (it needs no database round trip to know);
+ * - `fresh()` reads the heads with a statement sent after the call, so the answer includes every
+ *   commit that completed before it, whichever process made it (a caller's own writes, through
+ *   this server or another one on the same database).
+ * Callers share statements: a read is sent one event-loop turn after it is first asked for (so
+ * requests that arrive together share it) and not before the previous one has answered; until it
+ * is sent, every new caller joins it.
+ */
+export class HeadWatch {
+  #safe = 0;
+  #previous: Promise<unknown> = Promise.resolve();
+  #next: Promise<Heads> | undefined;
+
+  constructor(private readonly db: Db) {}
+
+  /** A lower bound of the safe head (0 before anything was read). */
+  get safe(): number {
+    return this.#safe;
+  }
+
+  fresh(): Promise<Heads> {
+    if (this.#next) return this.#next;
+    const next = this.#previous
+      .then(() => new Promise((resolve) => setImmediate(resolve)))
+      .then(() => {
+        this.#next = undefined; // sent now: later callers need the next one
+        return heads(this.db);
+      })
+      .then((read) => {
+        if (read.safe > this.#safe) this.#safe = read.safe;
+        return read;
+      });
+    this.#next = next;
+    this.#previous = next.catch(() => undefined);
+    return next;
+  }
+}
+
+const watches = new WeakMap<Db, HeadWatch>();
+
+/** The process-wide HeadWatch of a database handle. */
+export function headWatch(db: Db): HeadWatch {
+  let watch = watches.get(db);
+  if (!watch) {
+    watch = new HeadWatch(db);
+    watches.set(db, watch);
+  }
+  return watch;
+}

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { AppServices } from '../app/services.ts';
 import type { AuthInfo } from '../server/auth.ts';
 import type { Logger } from '../server/log.ts';
+import type { ReadScope } from './reads.ts';
 
 export type { AppServices, AuthInfo };
 
@@ -41,6 +42,8 @@ export interface GraphQLContext {
   app: AppServices;
   auth: AuthInfo;
   loaders: RequestLoaders;
+  /** When reads may come from the cross-request as-of cache (see ./reads.ts). */
+  reads: ReadScope;
   server: ServerInfo;
   limits: PageLimits;
   log: Logger;

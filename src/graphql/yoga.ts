@@ -3,14 +3,18 @@ import { type GraphQLSchema, getOperationAST, Kind } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import type { StrataConfig } from '../config.ts';
 import { Authenticator, type AuthInfo } from '../server/auth.ts';
-import { useOperationTimeout, useQueryLimits } from '../server/limits.ts';
+import { useOperationTimeout, useQueryLimits, useRequestBodyLimit } from '../server/limits.ts';
 import { createLogger, type Logger } from '../server/log.ts';
 import { openServerRequestProblem } from '../server/origin.ts';
 import { type AppServices, type GraphQLContext, RequestLoaders, type ServerInfo } from './context.ts';
 import { createMaskError } from './errors.ts';
 import { defaultQuery } from './playground.ts';
+import { ReadScope } from './reads.ts';
 
 export const graphqlPath = '/graphql';
+
+/** The context's signal until useOperationTimeout sets the operation's own (subscriptions keep it). */
+const neverAborted = new AbortController().signal;
 
 /** What the caller supplies per request: the services and what serverInfo reports. */
 export type ContextFactory = (init: {
@@ -109,7 +113,8 @@ export function createStrataYoga({
     landingPage: false,
     cors: false,
     multipart: false,
-    maxRequestBodySize: limits.maxBodyBytes,
+    maxRequestBodySize: false, // useRequestBodyLimit, cheaper
+
     graphiql: config.graphiql
       ? {
           title: 'Strata',
@@ -125,6 +130,7 @@ export function createStrataYoga({
     logging: yogaLogger(log),
     plugins: [
       useOpenServerGuard(authenticator),
+      useRequestBodyLimit(limits.maxBodyBytes),
       useQueryLimits(limits),
       useIntrospectionAuth(),
       useOperationTimeout(limits),
@@ -136,9 +142,10 @@ export function createStrataYoga({
         ...base,
         auth,
         loaders: new RequestLoaders(),
+        reads: new ReadScope(base.app.db),
         limits: pageLimits,
         log,
-        signal: new AbortController().signal,
+        signal: neverAborted,
       };
     },
   });

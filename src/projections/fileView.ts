@@ -3,9 +3,10 @@ import type { Digest } from '../domain/digest.ts';
 import { notFoundError, validationError } from '../domain/errors.ts';
 import type { FsNode } from '../domain/fs/node.ts';
 import { ancestorsOf, normalizePath } from '../domain/fs/paths.ts';
+import type { AsOfCache } from './asOfCache.ts';
 import { rowToNode, sortKey, subtreeRange } from './fileRows.ts';
-import type { ProjectionTables } from './tables.ts';
 import { LruCache } from './lruCache.ts';
+import type { ProjectionTables } from './tables.ts';
 import { validAt } from './validAt.ts';
 
 /** Where a version of a path came from: an image layer, or a write to a container's layer. */
@@ -54,7 +55,11 @@ export class FileView {
   constructor(
     private readonly db: Db,
     private readonly chainId: string | null,
-    private readonly upper?: { containerId: string; asOf: number | undefined },
+    /**
+     * The container's writable layer as of `asOf` (undefined: now). With `cache`, `asOf` must be
+     * a stable position (see ./asOfCache.ts): point lookups of paths are then cached across requests.
+     */
+    private readonly upper?: { containerId: string; asOf: number | undefined; cache?: AsOfCache },
   ) {}
 
   async lookup(rawPath: string): Promise<ViewEntry | null> {
@@ -177,10 +182,14 @@ export class FileView {
       .where(validAt('container_upper', upper.asOf));
   }
 
-  private async upperRecords(paths: string[]): Promise<UpperRecord[]> {
-    if (!this.upper) return [];
-    const rows = await this.upperQuery().where('sort_key', 'in', paths.map(sortKey)).execute();
-    return rows.map(toUpperRecord);
+  private upperRecords(paths: string[]): Promise<UpperRecord[]> {
+    if (!this.upper) return Promise.resolve([]);
+    const keys = paths.map(sortKey);
+    const read = async () =>
+      (await this.upperQuery().where('sort_key', 'in', keys).execute()).map(toUpperRecord);
+    const { cache, asOf, containerId } = this.upper;
+    if (!cache || asOf === undefined) return read();
+    return cache.read(`upper\u0000${containerId}\u0000${keys.join('\u0000')}`, asOf, read);
   }
 
   private async upperChildren(path: string): Promise<UpperRecord[]> {

@@ -1,6 +1,7 @@
 /**
  * A small least-recently-used cache for immutable data only (content by digest, chain views by
- * ChainID): an entry can never be stale, so there is no invalidation, just a bound on its size.
+ * ChainID, reads as of a stable position): an entry can never be stale, so there is no
+ * invalidation, just a bound on its size (`delete` drops a failed read).
  */
 export class LruCache<K, V> {
   private readonly entries = new Map<K, V>();
@@ -17,6 +18,13 @@ export class LruCache<K, V> {
     this.entries.delete(key);
     this.entries.set(key, value);
     return value;
+  }
+
+  delete(key: K): void {
+    const value = this.entries.get(key);
+    if (value === undefined) return;
+    this.entries.delete(key);
+    this.weight -= this.weigh(value);
   }
 
   clear(): void {

@@ -22,7 +22,7 @@ import { isGraphQLError } from '../graphql/errors.ts';
  *   variables (lists count ×10, connections × their page size, an oversized `first` is rejected);
  * - timeout: a query or mutation that runs longer than its limit is answered with a TIMEOUT error
  *   and its `ctx.signal` is aborted (subscriptions are long-lived and have no timeout).
- * The request body limit is Yoga's `maxRequestBodySize` (HTTP 413), the WebSocket one `maxPayload`.
+ * The request body limit is `useRequestBodyLimit` below (HTTP 413), the WebSocket one `maxPayload`.
  * Every rejection is a GraphQL error with `extensions: { code, limit, max, actual }`.
  */
 export function limitError(
@@ -222,16 +222,76 @@ export function useOperationTimeout(
             resolve({ data: null, errors: [error] });
           }, ms);
         });
+        // The request's own signal (client gone) aborts the operation too. Forwarded by a listener:
+        // AbortSignal.any costs far more per request.
         const outer = (executionArgs as { signal?: AbortSignal }).signal;
-        const signal = outer ? AbortSignal.any([outer, controller.signal]) : controller.signal;
+        const forward = () => controller.abort(outer?.reason);
+        if (outer?.aborted) forward();
+        else outer?.addEventListener('abort', forward, { once: true });
         try {
           return await Promise.race([
-            executeFn({ ...executionArgs, signal } as typeof executionArgs),
+            executeFn({ ...executionArgs, signal: controller.signal } as typeof executionArgs),
             timedOut,
           ]);
         } finally {
           clearTimeout(timer);
+          outer?.removeEventListener('abort', forward);
         }
+      });
+    },
+  };
+}
+
+const tooLarge = () =>
+  createGraphQLError('Request body too large', {
+    extensions: { http: { status: 413 }, code: 'REQUEST_ENTITY_TOO_LARGE' },
+  });
+
+/**
+ * The request body limit (Yoga's `maxRequestBodySize`, which must be off), without its cost on
+ * every request: a body with a valid Content-Length within the limit cannot grow past it (the
+ * HTTP parser frames it by that length), so only bodies without one (chunked, or a stream given
+ * to `yoga.fetch`) are counted while they stream.
+ */
+export function useRequestBodyLimit(maxBytes: number): Plugin {
+  return {
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      const declared = request.headers.get('content-length');
+      if (declared !== null) {
+        if (!/^\d+$/.test(declared)) {
+          throw createGraphQLError('Content-Length header is invalid.', {
+            extensions: { http: { status: 400 }, code: 'BAD_REQUEST' },
+          });
+        }
+        if (Number(declared) > maxBytes) throw tooLarge();
+        return;
+      }
+      if (!requestParser || !request.body) return;
+      const parse = requestParser;
+      setRequestParser((req) => {
+        let bytes = 0;
+        // A native stream (yoga.fetch) pipes through a native TransformStream, Yoga's ponyfill
+        // stream through the ponyfill's (as Yoga's own limit does).
+        const Transform =
+          req.body instanceof ReadableStream ? globalThis.TransformStream : fetchAPI.TransformStream;
+        const body = req.body!.pipeThrough(
+          new Transform<Uint8Array, Uint8Array>({
+            transform(chunk, controller) {
+              bytes += chunk.byteLength;
+              if (bytes > maxBytes) controller.error(tooLarge());
+              else controller.enqueue(chunk);
+            },
+          }),
+        );
+        return parse(
+          new fetchAPI.Request(req.url, {
+            method: req.method,
+            headers: req.headers,
+            signal: req.signal,
+            body,
+            duplex: 'half',
+          } as RequestInit),
+        );
       });
     },
   };

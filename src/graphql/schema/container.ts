@@ -9,6 +9,7 @@ import { findContainer, listContainers } from '../../projections/queries/contain
 import { imageById } from '../../projections/queries/images.ts';
 import { builder } from '../builder.ts';
 import { resolvePage } from '../connections.ts';
+import type { GraphQLContext } from '../context.ts';
 import { mutationField } from '../mutation.ts';
 import { imageLoader, layerLoader, sizeRwLoader } from './loaders.ts';
 import { ChangeRef, ContainerRef, FileEntryRef, ImageRef, LayerRef, SessionRef } from './refs.ts';
@@ -20,14 +21,15 @@ export const ContainerStateEnum = builder.enumType('ContainerState', {
 });
 
 /** The merged view of a container at its position: its writable layer over its image's chain. */
-async function containerView(
-  { row, asOf }: ContainerShape,
-  ctx: { app: AppServices; loaders: import('../context.ts').RequestLoaders } & Parameters<
-    typeof imageLoader
-  >[0],
-) {
-  const image = await imageLoader(ctx, asOf).load(row.image_id);
-  return new FileView(ctx.app.db, image?.top_chain_id ?? null, { containerId: row.container_id, asOf });
+async function containerView({ row, asOf }: ContainerShape, ctx: GraphQLContext) {
+  const [image, at] = await Promise.all([
+    imageLoader(ctx, asOf).load(row.image_id),
+    ctx.reads.stableAt(asOf),
+  ]);
+  return new FileView(ctx.app.db, image?.top_chain_id ?? null, {
+    containerId: row.container_id,
+    ...(at === undefined ? { asOf } : { asOf: at, cache: ctx.reads.cache }),
+  });
 }
 
 builder.node(ContainerRef, {
@@ -183,12 +185,16 @@ builder.queryFields((t) => ({
           key: (shape: ContainerShape) => `${shape.row.created}|${shape.row.container_id}`,
           fetch: async (after, limit) => {
             const asOf = args.asOf ?? undefined;
-            const { rows } = await listContainers(ctx.app.db, {
+            const page = {
               all: args.all ?? false,
-              asOf,
               first: limit,
               ...(after ? { beforeCreated: after.split('|')[0]! } : {}),
-            });
+            };
+            const at = await ctx.reads.stableAt(asOf);
+            const { rows } =
+              at === undefined
+                ? await listContainers(ctx.app.db, { ...page, asOf })
+                : await ctx.reads.cache.containerPage({ ...page, at });
             return rows.map((row) => ({ row, asOf }));
           },
         }),
@@ -200,9 +206,14 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'ref: container name or id (or unique id prefix).',
     args: { ref: t.arg.string({ required: true }), asOf: t.arg({ type: 'Position' }) },
-    resolve: async (_root, { ref, asOf }, ctx) => {
-      const row = await findContainer(ctx.app.db, ref, asOf ?? undefined);
-      return row ? { row, asOf: asOf ?? undefined } : null;
+    resolve: async (_root, args, ctx) => {
+      const asOf = args.asOf ?? undefined;
+      const at = await ctx.reads.stableAt(asOf);
+      const row =
+        at === undefined
+          ? await findContainer(ctx.app.db, args.ref, asOf)
+          : await ctx.reads.cache.container(args.ref, at);
+      return row ? { row, asOf } : null;
     },
   }),
 }));

@@ -1,0 +1,42 @@
+import type { Db } from '../db/database.ts';
+import { headWatch } from '../eventStore/head.ts';
+import { type AsOfCache, asOfCache } from '../projections/asOfCache.ts';
+
+/**
+ * One request's view of time, for reads served from the as-of cache (src/projections/asOfCache.ts).
+ *
+ * `stableAt(asOf)` says at which position a read the client asked for `asOf` may come from the
+ * cache, or undefined when it must go to the database as before:
+ * - `asOf` given: itself, once it is at or below a safe head (known to the process, or read now);
+ *   a position still ahead of the safe head is read directly.
+ * - no `asOf` ("now"): the newest position, read by a statement sent after this request arrived
+ *   (HeadWatch.fresh, shared with concurrent requests), so it includes every commit that completed
+ *   before: the caller's own writes, through this server or any other on the database. Only when
+ *   no commit is in flight below it (safe head = newest): otherwise "now" is read directly.
+ * A request settles "now" once, so all its fields read the same state.
+ */
+export class ReadScope {
+  #now: Promise<number | undefined> | undefined;
+
+  constructor(private readonly db: Db) {}
+
+  get cache(): AsOfCache {
+    return asOfCache(this.db);
+  }
+
+  stableAt(asOf: number | undefined): Promise<number | undefined> {
+    const watch = headWatch(this.db);
+    if (asOf !== undefined) {
+      if (asOf <= watch.safe) return Promise.resolve(asOf);
+      return watch.fresh().then(
+        (heads) => (asOf <= heads.safe ? asOf : undefined),
+        () => undefined,
+      );
+    }
+    this.#now ??= watch.fresh().then(
+      (heads) => (heads.safe === heads.last ? heads.last : undefined),
+      () => undefined,
+    );
+    return this.#now;
+  }
+}
