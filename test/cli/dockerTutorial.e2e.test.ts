@@ -250,6 +250,7 @@ describe.skipIf(!hasRegistry() || !hasFixtureTools())('the Docker tutorial, pull
           await cli(['exec', '-i', 'box', 'sh', '-c', 'cat > /tmp/copy.txt'], { input: 'data\n' }),
         ).toEqual(ok(''));
         expect((await cli(['exec', 'box', 'cat', '/tmp/copy.txt'])).stdout).toBe('data\n');
+        expect(await cli(['run', '-i', '--rm', ubuntu, 'wc', '-l'], { input: 'a\nb\n' })).toEqual(ok('2\n'));
 
         const shell = await cli(['exec', '-it', 'box', 'sh'], {
           input: 'cd /tmp\nX=1\npwd; echo $X\nexit\n',

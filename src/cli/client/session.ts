@@ -197,12 +197,20 @@ export async function attachSession(
   return exitCode;
 }
 
-/** One command as the container's whole life (`run IMAGE CMD…`): a session of one step, then the container stops with its status. */
-export async function runOnce(ctx: CliContext, containerId: string, command: string): Promise<number> {
+/**
+ * One command as the container's whole life (`run IMAGE CMD…`): a session of one step, then the
+ * container stops with its status. `stdin`: what `run -i` pipes to the command.
+ */
+export async function runOnce(
+  ctx: CliContext,
+  containerId: string,
+  command: string,
+  stdin?: string,
+): Promise<number> {
   const session = await startSession(ctx, containerId);
   let status: number;
   try {
-    const result = await execLine(ctx, containerId, command, session);
+    const result = await execLine(ctx, containerId, command, session, stdin);
     printOutput(ctx, result);
     status = result.exitCode;
   } catch (error) {

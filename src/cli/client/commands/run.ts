@@ -99,7 +99,9 @@ export const run: Command = {
         workingDir: image ? workingDirOf(image) : undefined,
       });
     } else if (cmd.length > 0) {
-      status = await runOnce(ctx, created.containerId, commandLine(cmd));
+      // `run -i IMAGE CMD < file`: the command reads the piped data.
+      const stdin = bool(flags, 'interactive') && !ctx.stdinIsTTY ? await readStdin(ctx) : undefined;
+      status = await runOnce(ctx, created.containerId, commandLine(cmd), stdin);
     } else {
       // No command and no input: Strata has no process to wait for; the container stays running.
       return 0;
