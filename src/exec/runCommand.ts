@@ -4,7 +4,15 @@ import { shellCommands } from './commands.ts';
 import { isFsError } from './fsErrors.ts';
 import { limitHit, resolveExecLimits } from './limits.ts';
 import { loadShellErrorClasses, redirectionMessage, stopError } from './shellErrors.ts';
-import { bashEnvironment, capturedShell, execEnvironment, freshShell, restoreShell } from './shellState.ts';
+import {
+  bashEnvironment,
+  capturedShell,
+  execEnvironment,
+  exportedNames,
+  freshShell,
+  isolateExports,
+  restoreShell,
+} from './shellState.ts';
 import { runOnShellSide, ShellView } from './shellView.ts';
 import type { BaseFs, ExecLimits, ExecOptions, ExecResult, LimitHit, ShellState } from './types.ts';
 import { normalize, WorkingFs } from './workingFs.ts';
@@ -166,7 +174,12 @@ export async function runCommand(
   const internals = shell as unknown as ShellInternals;
   const execInScope = internals.execInScope;
   if (typeof execInScope !== 'function') throw new Error('just-bash changed: Bash.execInScope is missing');
-  internals.execInScope = (...args: unknown[]) => runOnShellSide(() => execInScope.apply(shell, args));
+  const exported = exportedNames(shell);
+  internals.execInScope = (...args: unknown[]) => {
+    // A nested shell (`bash -c`, depth > 0) exports into a copy: just-bash would share the set.
+    if (typeof args[3] === 'number' && args[3] > 0) isolateExports(shell, exported);
+    return runOnShellSide(() => execInScope.apply(shell, args));
+  };
 
   const onAbort = () => stop(limitHit('aborted', undefined));
   const signal = options.signal;
@@ -218,7 +231,7 @@ export async function runCommand(
   const fromInterpreter = interpreterLimit(exitCode, lastLine, limits);
   const reason: LimitHit | null = hit ?? fromInterpreter;
   if (!reason) {
-    const after = outcome?.env ? capturedShell(shell, outcome.env, before) : before;
+    const after = outcome?.env ? capturedShell(exported, outcome.env, before) : before;
     return { exitCode, stdout, stderr, operations, shell: after };
   }
   const line = stoppedLine(reason);

@@ -73,17 +73,26 @@ export const execEnvironment = (state: ShellState): Record<string, string> => ({
   ...(state.oldCwd !== undefined ? { OLDPWD: state.oldCwd } : {}),
 });
 
+/** The set of exported names the top-level script of `shell` updates (`export`, `unset`, `export -n`). */
+export const exportedNames = (shell: Bash): ReadonlySet<string> => internalsOf(shell).exported;
+
+/**
+ * Gives the nested shell about to start (`bash -c`) a copy of the exported names: just-bash would
+ * share the top-level set with it, so `bash -c 'export X'` would mark the parent's X exported.
+ */
+export function isolateExports(shell: Bash, topLevel: ReadonlySet<string>): void {
+  (shell as unknown as { state: { exportedVars: Set<string> } }).state.exportedVars = new Set(topLevel);
+}
+
 /**
  * The shell's state after a command line, from the variables the interpreter returned and the
- * set of exported names. just-bash shares that set with nested `bash -c`, so an export made by a
- * child can show up in it: only names that are variables of this shell count.
+ * names its top-level script exported (only names that are still variables of the shell count).
  */
 export function capturedShell(
-  shell: Bash,
+  exported: ReadonlySet<string>,
   variables: Readonly<Record<string, string>>,
   before: ShellState,
 ): ShellState {
-  const { exported } = internalsOf(shell);
   const state: ShellState = { cwd: variables.PWD || before.cwd, env: {}, vars: {} };
   if (variables.OLDPWD !== undefined) state.oldCwd = variables.OLDPWD;
   if (!state.cwd.startsWith('/')) state.cwd = before.cwd;

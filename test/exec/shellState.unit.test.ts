@@ -92,6 +92,16 @@ describe('the shell state across the lines of a session', () => {
     expect(printed(results)[4]!.split('\n')[0]).toBe('/root');
   });
 
+  it("a child shell's export does not export the parent's variable", async () => {
+    const results = await session([
+      'W=1',
+      "bash -c 'export W=2; echo child:$W'; echo parent:$W",
+      "bash -c 'echo child:${W-unset}'",
+    ]);
+    expect(printed(results)).toEqual(['', 'child:2\nparent:1\n', 'child:unset\n']);
+    expect(results[1]!.shell.vars).toEqual({ W: '1' });
+  });
+
   it('a changed IFS stays in effect on the next line', async () => {
     const results = await session(['IFS=:', 'x="a:b"; for i in $x; do echo $i; done']);
     expect(printed(results)).toEqual(['', 'a\nb\n']);
