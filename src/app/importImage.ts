@@ -81,6 +81,8 @@ export async function importImage(
         expected: { digest: layer.digest, size: layer.size, diffId: layer.diffId },
         mediaType: layer.mediaType,
         keepBlob: true,
+        // ImageSource blobs verify digest and size themselves (the last chunk waits for the check).
+        verifiedSource: true,
       },
     );
     layerDecisions.push({ stream, events: decideLayer({ type: 'RegisterLayer', data }, state.state) });

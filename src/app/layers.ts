@@ -19,7 +19,10 @@ const smallFile = 256 * 1024;
 export async function storeLayer(
   blobs: Blobs,
   source: AsyncIterable<Uint8Array> | Readable,
-  options: Pick<ReadLayerOptions, 'expected' | 'limits'> & { mediaType?: string; keepBlob?: boolean } = {},
+  options: Pick<ReadLayerOptions, 'expected' | 'limits' | 'verifiedSource'> & {
+    mediaType?: string;
+    keepBlob?: boolean;
+  } = {},
 ): Promise<LayerRegisteredData> {
   let kept: Promise<unknown> | undefined;
   if (options.keepBlob) {
@@ -34,6 +37,7 @@ export async function storeLayer(
         blobs.put(branch, {
           ...(expected.digest ? { digest: expected.digest as Digest } : {}),
           ...(expected.size !== undefined ? { size: expected.size } : {}),
+          ...(options.verifiedSource ? { verified: true } : {}),
         }),
       );
       source = tee.stream;

@@ -47,6 +47,7 @@ export function bindStores(database: DatabaseHandle): { log: EventLog; blobs: Bl
       putContent(db, source, {
         ...(expected?.digest ? { expectedDigest: expected.digest } : {}),
         ...(expected?.size !== undefined ? { expectedSize: expected.size } : {}),
+        ...(expected?.verified ? { verifiedSource: true } : {}),
       }),
     putMany: (items) => putContents(db, items),
     get: (digest: Digest) => getContent(db, digest),

@@ -36,7 +36,8 @@ export interface EventLog {
 export interface Blobs {
   put(
     source: AsyncIterable<Uint8Array> | Uint8Array,
-    expected?: { digest?: Digest; size?: number },
+    /** `verified`: the source checks itself against `digest` (fails before its end), so it is not hashed again. */
+    expected?: { digest?: Digest; size?: number; verified?: boolean },
   ): Promise<{ digest: Digest; size: number }>;
   /** Many small blobs in few statements (a layer's files). */
   putMany(items: readonly Uint8Array[]): Promise<{ digest: Digest; size: number }[]>;

@@ -34,6 +34,8 @@ export interface ReadLayerOptions {
   expected?: { digest?: string; size?: number; diffId?: string };
   limits?: Partial<LayerLimits>;
   hardlinks?: HardlinkPolicy;
+  /** The source verifies itself against `expected.digest` and `expected.size` (see OpenBlobOptions). */
+  verifiedSource?: boolean;
 }
 
 export type LayerWarningCode =
@@ -117,6 +119,7 @@ export async function readLayer(
     limits,
     expectedSize: expected.size,
     expectedDigest: expected.digest,
+    verifiedSource: options.verifiedSource === true,
   });
   const parser = new ChangesetParser(limits, options.hardlinks ?? 'allow-lower', options.onFile);
   const extract = tar.extract();

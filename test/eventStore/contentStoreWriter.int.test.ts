@@ -125,4 +125,22 @@ describeEachBackend('content writer (a layer’s files in batches)', (backend) =
     await expect(writer.close()).rejects.toThrow();
     expect(await inconsistentBlobs(db)).toBe(0);
   });
+
+  it('putContent of a self-verifying source stores it under the digest it was checked against, without hashing it again', async () => {
+    const data = randomBytes(contentChunkSize * 3 + 11);
+    const digest = sha256Digest(data);
+    const put = await content().put(pieces(data), { expectedDigest: digest, verifiedSource: true });
+    expect(put).toEqual({ digest, size: data.byteLength, existed: false });
+    expect(Buffer.from(await content().readAll(digest)).equals(data)).toBe(true);
+    // the size is still checked
+    const other = randomBytes(contentChunkSize + 1);
+    await expect(
+      content().put(pieces(other), {
+        expectedDigest: sha256Digest(other),
+        expectedSize: other.byteLength - 1,
+        verifiedSource: true,
+      }),
+    ).rejects.toMatchObject({ code: 'INTEGRITY' });
+    expect(await content().has(sha256Digest(other))).toBe(false);
+  });
 });
