@@ -27,6 +27,11 @@ export interface PageLimits {
 export class RequestLoaders {
   readonly #loaders = new Map<string, DataLoader<unknown, unknown>>();
 
+  /** Drops every loader and what it cached (after a mutation's write). */
+  clear(): void {
+    this.#loaders.clear();
+  }
+
   get<K, V>(name: string, batch: DataLoader.BatchLoadFn<K, V>, options?: DataLoader.Options<K, V>) {
     let loader = this.#loaders.get(name);
     if (!loader) {

@@ -44,6 +44,21 @@ export interface MutationSpec<Type extends TypeParam<Types>, Args extends InputF
  * A thrown StrataError becomes the member for its code (auth failures too); any other error is
  * unexpected and masked by Yoga's maskError (src/graphql/errors.ts): logged with an id, never shown.
  */
+/**
+ * Runs a mutation's resolver; afterwards (it wrote, or may have) the request reads "now" anew:
+ * its settled position and its per-request loaders of "now" are dropped, so this payload and those
+ * of later mutations in the same document show the write. (Mutation fields run one after the
+ * other, each payload complete before the next resolver starts.)
+ */
+async function afterWrite<T>(ctx: GraphQLContext, run: () => MaybePromise<T>): Promise<T> {
+  try {
+    return await run();
+  } finally {
+    ctx.reads.forgetNow();
+    ctx.loaders.clear();
+  }
+}
+
 export function mutationField<
   Type extends TypeParam<Types>,
   Args extends InputFieldMap = Record<string, never>,
@@ -60,7 +75,7 @@ export function mutationField<
         args: InputShapeFromFields<Args>,
         ctx: GraphQLContext,
         info: GraphQLResolveInfo,
-      ) => resolve(args, ctx, info),
+      ) => afterWrite(ctx, () => resolve(args, ctx, info)),
     } as never),
   );
 }

@@ -13,12 +13,18 @@ import { type AsOfCache, asOfCache } from '../projections/asOfCache.ts';
  *   (HeadWatch.fresh, shared with concurrent requests), so it includes every commit that completed
  *   before: the caller's own writes, through this server or any other on the database. Only when
  *   no commit is in flight below it (safe head = newest): otherwise "now" is read directly.
- * A request settles "now" once, so all its fields read the same state.
+ * A query settles "now" once, so all its fields read the same state; a mutation settles it anew
+ * after each write (src/graphql/mutation.ts).
  */
 export class ReadScope {
   #now: Promise<number | undefined> | undefined;
 
   constructor(private readonly db: Db) {}
+
+  /** After a write: the next read without asOf settles "now" again. */
+  forgetNow(): void {
+    this.#now = undefined;
+  }
 
   get cache(): AsOfCache {
     return asOfCache(this.db);

@@ -66,6 +66,22 @@ eachBackend('as-of cache: reads see every write at once, the past never changes'
     }
   });
 
+  it('each mutation of a document sees the writes of the ones before it in its payload', async () => {
+    const { gql } = strataYoga(strata);
+    const payload = (field: string) =>
+      `${field}(container: "rc1") { ... on Mutation${field[0]!.toUpperCase()}${field.slice(1)}Success { data { file(path: "/root/f.txt") { content } sizeRw } } }`;
+    const write = (alias: string, content: string) =>
+      `${alias}: writeFile(container: "rc1", path: "/root/f.txt", content: "${content}") { __typename }`;
+    const result = await gql(`mutation {
+      ${write('w1', 'one')}
+      a: ${payload('startContainer')}
+      ${write('w2', 'second')}
+      b: ${payload('stopContainer')}
+    }`);
+    expect(result.a.data).toEqual({ file: { content: 'one' }, sizeRw: 3 });
+    expect(result.b.data).toEqual({ file: { content: 'second' }, sizeRw: 6 });
+  });
+
   it('a container created or renamed away is seen at once by the next read', async () => {
     const { gql } = strataYoga(strata);
     expect((await gql(fileQuery, { ref: 'rc-late' })).container).toBeNull();
