@@ -7,9 +7,6 @@ import { type ReadLayerOptions, readLayer } from '../layers/readLayer.ts';
 import type { Blobs } from './ports.ts';
 import { teeStream } from './teeStream.ts';
 
-/** Files up to this size are collected whole; larger ones stream through in chunks. */
-const smallFile = 256 * 1024;
-
 /**
  * Reads a layer blob as a stream: every regular file's content goes to the content store, and the
  * layer's entry table is stored as content too (keyed by its digest), so the read models can be
@@ -54,13 +51,8 @@ export async function storeLayer(
       ...options,
       onFile: async (node, content) => {
         contentSize += node.size;
-        if (node.size > smallFile) {
-          await writer.addStream(content, () => node.digest!);
-          return;
-        }
-        const chunks: Uint8Array[] = [];
-        for await (const chunk of content) chunks.push(chunk);
-        await writer.add(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, node.size), node.digest!);
+        // Straight into the writer's batch buffer: no per-file copy, whatever the file's size.
+        await writer.addStream(content, () => node.digest!, node.size);
       },
     });
   } catch (error) {

@@ -51,8 +51,11 @@ export interface Blobs {
 export interface BlobWriter {
   /** A whole blob whose sha256 the caller has just computed over these bytes. */
   add(data: Uint8Array, digest: Digest): Promise<void>;
-  /** A streamed blob; `digest()` is asked once the stream has ended (the caller hashed it on the way). */
-  addStream(source: AsyncIterable<Uint8Array>, digest: () => Digest): Promise<void>;
+  /**
+   * A streamed blob; `digest()` is asked once the stream has ended (the caller hashed it on the way);
+   * `size`, its exact size when known.
+   */
+  addStream(source: AsyncIterable<Uint8Array>, digest: () => Digest, size?: number): Promise<void>;
   /** Writes the rest and waits for every write; throws the first failure. */
   close(): Promise<void>;
   /** Drops what is queued and waits for the write in flight (never throws). */

@@ -421,8 +421,11 @@ export interface ContentWriter {
    * queued: at most two batches are in memory, one being filled and one being written.
    */
   add(data: Uint8Array, digest: Digest): Promise<void>;
-  /** Queues a streamed blob chunk by chunk; `digest()` is asked once the stream has ended. */
-  addStream(source: AsyncIterable<Uint8Array>, digest: () => Digest): Promise<void>;
+  /**
+   * Queues a streamed blob chunk by chunk; `digest()` is asked once the stream has ended. `size`,
+   * when the exact size is known up front (a tar entry's), lets small blobs share a batch tightly.
+   */
+  addStream(source: AsyncIterable<Uint8Array>, digest: () => Digest, size?: number): Promise<void>;
   /** Writes what is queued and waits for every write; throws the first failure. */
   close(): Promise<void>;
   /** Drops what is queued and waits for the write in flight (never throws). */
@@ -643,7 +646,7 @@ export function contentWriter(db: Db): ContentWriter {
         spans: false,
       });
     },
-    async addStream(source, digest) {
+    async addStream(source, digest, expectedSize) {
       if (failed) throw failed.error;
       const id = await nextId();
       let idx = 0;
@@ -652,10 +655,15 @@ export function contentWriter(db: Db): ContentWriter {
       let inChunk = 0; // bytes of the open chunk row (0: none open)
       for await (let piece of source) {
         size += piece.byteLength;
+        if (expectedSize !== undefined && size > expectedSize) {
+          throw mismatch('size', expectedSize, `more than ${expectedSize}`);
+        }
         while (piece.byteLength > 0) {
           if (inChunk === 0) {
             // A chunk never straddles two statements: open it where a whole one fits.
-            if (batch.room < contentChunkSize || batch.rows >= writerBatchRows) {
+            const written = size - piece.byteLength;
+            const need = Math.min(contentChunkSize, (expectedSize ?? Number.POSITIVE_INFINITY) - written);
+            if (batch.room < need || batch.rows >= writerBatchRows) {
               if (idx > 0) spans = true;
               await flush();
             }

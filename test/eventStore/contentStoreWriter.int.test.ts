@@ -143,4 +143,22 @@ describeEachBackend('content writer (a layer’s files in batches)', (backend) =
     ).rejects.toMatchObject({ code: 'INTEGRITY' });
     expect(await content().has(sha256Digest(other))).toBe(false);
   });
+
+  it('streamed blobs of known size pack tightly, and one longer than announced fails', async () => {
+    const db = backend().db;
+    const files = Array.from({ length: 300 }, (_, i) => randomBytes(1000 + ((i * 7919) % 30_000)));
+    const writer = contentWriter(db);
+    for (const f of files) await writer.addStream(pieces(f), () => sha256Digest(f), f.byteLength);
+    await writer.close();
+    for (const f of files) expect(Buffer.from(await content().readAll(sha256Digest(f))).equals(f)).toBe(true);
+
+    const liar = contentWriter(db);
+    const long = randomBytes(5000);
+    await expect(liar.addStream(pieces(long), () => sha256Digest(long), 4000)).rejects.toMatchObject({
+      code: 'INTEGRITY',
+    });
+    await liar.abort();
+    expect(await content().has(sha256Digest(long))).toBe(false);
+    expect(await inconsistentBlobs(db)).toBe(0);
+  });
 });
