@@ -72,13 +72,11 @@ export async function heads(db: Db): Promise<Heads> {
  * - `fresh()` reads the heads with a statement sent after the call, so the answer includes every
  *   commit that completed before it, whichever process made it (a caller's own writes, through
  *   this server or another one on the same database).
- * Callers share statements: a read is sent one event-loop turn after it is first asked for (so
- * requests that arrive together share it) and not before the previous one has answered; until it
- * is sent, every new caller joins it.
+ * Callers share statements: a read is sent one event-loop turn after it is first asked for, and
+ * until then every new caller joins it, so requests that arrive together share one.
  */
 export class HeadWatch {
   #safe = 0;
-  #previous: Promise<unknown> = Promise.resolve();
   #next: Promise<Heads> | undefined;
 
   constructor(private readonly db: Db) {}
@@ -90,8 +88,7 @@ export class HeadWatch {
 
   fresh(): Promise<Heads> {
     if (this.#next) return this.#next;
-    const next = this.#previous
-      .then(() => new Promise((resolve) => setImmediate(resolve)))
+    const next = new Promise((resolve) => setImmediate(resolve))
       .then(() => {
         this.#next = undefined; // sent now: later callers need the next one
         return heads(this.db);
@@ -101,7 +98,6 @@ export class HeadWatch {
         return read;
       });
     this.#next = next;
-    this.#previous = next.catch(() => undefined);
     return next;
   }
 }
