@@ -113,8 +113,7 @@ export function createStrataYoga({
     landingPage: false,
     cors: false,
     multipart: false,
-    maxRequestBodySize: false, // useRequestBodyLimit, cheaper
-
+    maxRequestBodySize: false, // useRequestBodyLimit (below) enforces limits.maxBodyBytes, cheaper
     graphiql: config.graphiql
       ? {
           title: 'Strata',
@@ -125,7 +124,8 @@ export function createStrataYoga({
       : false,
     renderGraphiQL,
     maskedErrors: { maskError: createMaskError(log), errorMessage: 'Unexpected error.', isDev: false },
-    // Validation depends on variables (page sizes), so its results are not cached by document.
+    // Yoga's validation cache keys by document only, but the limits depend on variables (page
+    // sizes): useQueryLimits caches validation itself, per document and per variables.
     parserAndValidationCache: { validationCache: false },
     logging: yogaLogger(log),
     plugins: [
