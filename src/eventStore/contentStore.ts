@@ -110,40 +110,6 @@ async function* chunksOf(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   }
 }
 
-/** Pieces of any size re-cut into chunks of exactly `contentChunkSize` bytes (the last one may be shorter). */
-async function* fixedChunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  for await (const piece of source) {
-    if (piece.byteLength === 0) continue;
-    if (pendingBytes === 0 && piece.byteLength === contentChunkSize) {
-      yield piece;
-      continue;
-    }
-    pending.push(piece);
-    pendingBytes += piece.byteLength;
-    while (pendingBytes >= contentChunkSize) {
-      const chunk = new Uint8Array(contentChunkSize);
-      let filled = 0;
-      while (filled < contentChunkSize) {
-        const head = pending[0]!;
-        const n = Math.min(head.byteLength, contentChunkSize - filled);
-        chunk.set(head.subarray(0, n), filled);
-        filled += n;
-        if (n === head.byteLength) pending.shift();
-        else pending[0] = head.subarray(n);
-      }
-      pendingBytes -= contentChunkSize;
-      yield chunk;
-    }
-  }
-  if (pendingBytes > 0) {
-    const rest = Buffer.concat(pending, pendingBytes);
-    pending = [];
-    yield rest;
-  }
-}
-
 /** One statement: the blob row and its single chunk, or nothing when the digest is already stored. */
 async function putSmall(db: Db, digest: Digest, data: Uint8Array): Promise<PutContentResult> {
   const chunkCount = data.byteLength === 0 ? 0 : 1;
@@ -169,46 +135,52 @@ async function putChunks(
   const { rows } = await sql<{ id: number }>`select nextval('content_blob_id_seq') as id`.execute(db);
   const blobId = Number(rows[0]!.id);
   const hash = createHash('sha256');
-  let size = 0;
-  let index = 0;
-  let inFlight: Promise<unknown> = Promise.resolve();
   const bytea = byteaFor(db);
-  let batch: { blob_id: number; idx: number; data: ReturnType<typeof toBytea> }[] = [];
+  const capacity = chunksPerWrite * contentChunkSize;
+  // Two buffers: one being filled while the other one's statement runs (at most one in flight).
+  let batch = new Batch(capacity);
+  let spare: Batch | undefined = new Batch(capacity);
+  let inFlight: Promise<unknown> = Promise.resolve();
 
   const flushBatch = async () => {
-    if (batch.length === 0) return;
-    const rows = batch;
-    batch = [];
-    await inFlight; // at most one write in flight while the next chunks are read
-    const write = db.insertInto('content_chunks').values(rows).execute();
+    if (batch.rows === 0) return;
+    const full = batch;
+    await inFlight;
+    batch = spare ?? new Batch(capacity);
+    spare = undefined;
+    const write = sql`with data as (select ${bytea(full.data)}::bytea as bytes)
+      insert into content_chunks (blob_id, idx, data) ${chunkRows(full)}`
+      .execute(db)
+      .then(() => {
+        full.reset();
+        spare = full;
+      });
     write.catch(() => {}); // observed by the next `await inFlight`; never an unhandled rejection meanwhile
     inFlight = write;
   };
-  const writeChunk = async (chunk: Uint8Array) => {
-    batch.push({ blob_id: blobId, idx: index++, data: bytea(chunk) });
-    if (batch.length >= chunksPerWrite) await flushBatch();
-  };
+  const cutter = new ChunkCutter(
+    blobId,
+    options.expectedSize,
+    async (need) => {
+      if (batch.room < need) await flushBatch();
+    },
+    () => batch,
+  );
   const trusted = options.verifiedSource === true && options.expectedDigest !== undefined;
-  const counted = async function* () {
-    for await (const piece of source) {
-      if (!trusted) hash.update(piece);
-      size += piece.byteLength;
-      if (options.expectedSize !== undefined && size > options.expectedSize) {
-        throw mismatch('size', options.expectedSize, `more than ${options.expectedSize}`);
-      }
-      yield piece;
-    }
-  };
 
   try {
-    for await (const chunk of fixedChunks(counted())) await writeChunk(chunk);
+    for await (const piece of source) {
+      if (!trusted) hash.update(piece);
+      await cutter.push(piece);
+    }
     await flushBatch();
     await inFlight;
+    const size = cutter.size;
     const digest = trusted ? options.expectedDigest! : (`sha256:${hash.digest('hex')}` as Digest);
     checkExpectations(options, digest, size);
     const inserted = await db
       .insertInto('content_blobs')
-      .values({ digest, blob_id: blobId, size, chunk_size: contentChunkSize, chunk_count: index })
+      .values({ digest, blob_id: blobId, size, chunk_size: contentChunkSize, chunk_count: cutter.chunks })
       .onConflict((oc) => oc.column('digest').doNothing())
       .returning('blob_id')
       .executeTakeFirst();
@@ -457,6 +429,9 @@ class Batch {
   get room(): number {
     return this.buffer.byteLength - this.used;
   }
+  get data(): Buffer {
+    return this.buffer.subarray(0, this.used);
+  }
   get rows(): number {
     return this.chunkIds.length + this.blobs.length;
   }
@@ -497,6 +472,54 @@ class Batch {
     this.blobs = [];
   }
 }
+
+/**
+ * Cuts one blob's pieces into chunk rows of `contentChunkSize` bytes in the batch `room(need)` returns
+ * (which flushes first when fewer than `need` bytes are free): a chunk never straddles two batches.
+ * With `expectedSize` (exact), a blob's last chunk only asks for the room it needs, and a source that
+ * runs longer is INTEGRITY.
+ */
+class ChunkCutter {
+  size = 0;
+  chunks = 0;
+  private inChunk = 0;
+
+  constructor(
+    private readonly id: number,
+    private readonly expectedSize: number | undefined,
+    /** Makes room for `need` bytes (flushing the batch being filled if it has less). */
+    private readonly room: (need: number) => Promise<void>,
+    /** The batch being filled. */
+    private readonly batch: () => Batch,
+  ) {}
+
+  async push(piece: Uint8Array): Promise<void> {
+    this.size += piece.byteLength;
+    if (this.expectedSize !== undefined && this.size > this.expectedSize) {
+      throw mismatch('size', this.expectedSize, `more than ${this.expectedSize}`);
+    }
+    let rest = piece;
+    while (rest.byteLength > 0) {
+      if (this.inChunk === 0) {
+        const written = this.size - rest.byteLength;
+        await this.room(
+          Math.min(contentChunkSize, (this.expectedSize ?? Number.POSITIVE_INFINITY) - written),
+        );
+        this.batch().openChunk(this.id, this.chunks++);
+      }
+      const n = Math.min(rest.byteLength, contentChunkSize - this.inChunk);
+      this.batch().append(n === rest.byteLength ? rest : rest.subarray(0, n));
+      rest = rest.subarray(n);
+      this.inChunk = (this.inChunk + n) % contentChunkSize;
+    }
+  }
+}
+
+/** The chunk rows of a batch for `insert into content_chunks`, cut from the `data` CTE's one bytea. */
+const chunkRows = (batch: Batch) => sql`
+  select c.blob_id, c.idx, substring((select bytes from data) from c.off + 1 for c.len)
+  from unnest(${batch.chunkIds}::bigint[], ${batch.chunkIdx}::integer[],
+              ${batch.chunkOffsets}::integer[], ${batch.chunkLengths}::integer[]) as c(blob_id, idx, off, len)`;
 
 /** Bytes per `ContentWriter` statement (PGlite gets smaller ones: its memory never shrinks). */
 const writerBatchBytes = { postgres: 2 * 1024 * 1024, pglite: 2 * 1024 * 1024 };
@@ -649,33 +672,20 @@ export function contentWriter(db: Db): ContentWriter {
     async addStream(source, digest, expectedSize) {
       if (failed) throw failed.error;
       const id = await nextId();
-      let idx = 0;
-      let size = 0;
       let spans = false;
-      let inChunk = 0; // bytes of the open chunk row (0: none open)
-      for await (let piece of source) {
-        size += piece.byteLength;
-        if (expectedSize !== undefined && size > expectedSize) {
-          throw mismatch('size', expectedSize, `more than ${expectedSize}`);
-        }
-        while (piece.byteLength > 0) {
-          if (inChunk === 0) {
-            // A chunk never straddles two statements: open it where a whole one fits.
-            const written = size - piece.byteLength;
-            const need = Math.min(contentChunkSize, (expectedSize ?? Number.POSITIVE_INFINITY) - written);
-            if (batch.room < need || batch.rows >= writerBatchRows) {
-              if (idx > 0) spans = true;
-              await flush();
-            }
-            batch.openChunk(id, idx++);
+      const cutter = new ChunkCutter(
+        id,
+        expectedSize,
+        async (need) => {
+          if (batch.room < need || batch.rows >= writerBatchRows) {
+            if (cutter.chunks > 0) spans = true; // earlier chunks of this blob go with this statement
+            await flush();
           }
-          const n = Math.min(piece.byteLength, contentChunkSize - inChunk);
-          batch.append(n === piece.byteLength ? piece : piece.subarray(0, n));
-          piece = piece.subarray(n);
-          inChunk = (inChunk + n) % contentChunkSize;
-        }
-      }
-      await finish({ digest: digest(), id, size, chunkCount: idx, spans });
+        },
+        () => batch,
+      );
+      for await (const piece of source) await cutter.push(piece);
+      await finish({ digest: digest(), id, size: cutter.size, chunkCount: cutter.chunks, spans });
     },
     async close() {
       await flush();
