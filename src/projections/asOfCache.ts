@@ -25,13 +25,14 @@ type Db = Kysely<ProjectionTables>;
  * Entries are promises, so concurrent misses share one statement; a failed read is not kept.
  */
 export class AsOfCache {
-  readonly #entries: LruCache<string, Promise<unknown>>;
+  /** Weighed in rows (about a kilobyte at most each): a page of 50 weighs 51. */
+  readonly #entries: LruCache<string, { value: Promise<unknown>; rows: number }>;
 
   constructor(
     private readonly db: Db,
-    maxEntries = 50_000,
+    maxRows = 100_000,
   ) {
-    this.#entries = new LruCache(maxEntries);
+    this.#entries = new LruCache(maxRows, (entry) => entry.rows);
   }
 
   clear(): void {
@@ -66,6 +67,7 @@ export class AsOfCache {
         });
         return { ...page, rows: page.rows.map((row) => heldAt(row, at)) };
       },
+      first + 1,
     );
   }
 
@@ -94,16 +96,16 @@ export class AsOfCache {
     return this.#many('sizeRw', containerIds, at, (missing) => writableSizes(this.db, missing, at));
   }
 
-  /** Any other read as of `at`, under a key naming the read and its arguments. */
-  read<V>(what: string, at: number, load: () => Promise<V>): Promise<V> {
-    return this.#memo(`${what}\u0000${at}`, load);
+  /** Any other read as of `at`, under a key naming the read and its arguments; `rows`: its size. */
+  read<V>(what: string, at: number, rows: number, load: () => Promise<V>): Promise<V> {
+    return this.#memo(`${what}\u0000${at}`, load, rows);
   }
 
-  #memo<V>(key: string, load: () => Promise<V>): Promise<V> {
+  #memo<V>(key: string, load: () => Promise<V>, rows = 1): Promise<V> {
     const cached = this.#entries.get(key);
-    if (cached) return cached as Promise<V>;
+    if (cached) return cached.value as Promise<V>;
     const loading = load();
-    this.#keep(key, loading);
+    this.#keep(key, loading, rows);
     return loading;
   }
 
@@ -118,8 +120,8 @@ export class AsOfCache {
     const pending = new Map<string, Promise<V | undefined>>();
     const missing: string[] = [];
     for (const key of keys) {
-      const cached = this.#entries.get(prefix + key) as Promise<V | undefined> | undefined;
-      if (cached) pending.set(key, cached);
+      const cached = this.#entries.get(prefix + key);
+      if (cached) pending.set(key, cached.value as Promise<V | undefined>);
       else if (!pending.has(key)) missing.push(key);
     }
     if (missing.length > 0) {
@@ -138,10 +140,10 @@ export class AsOfCache {
     return result;
   }
 
-  #keep(key: string, value: Promise<unknown>): void {
-    this.#entries.set(key, value);
+  #keep(key: string, value: Promise<unknown>, rows = 1): void {
+    this.#entries.set(key, { value, rows });
     value.catch(() => {
-      if (this.#entries.get(key) === value) this.#entries.delete(key);
+      if (this.#entries.get(key)?.value === value) this.#entries.delete(key);
     });
   }
 }

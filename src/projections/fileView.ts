@@ -189,7 +189,7 @@ export class FileView {
       (await this.upperQuery().where('sort_key', 'in', keys).execute()).map(toUpperRecord);
     const { cache, asOf, containerId } = this.upper;
     if (!cache || asOf === undefined) return read();
-    return cache.read(`upper\u0000${containerId}\u0000${keys.join('\u0000')}`, asOf, read);
+    return cache.read(`upper\u0000${containerId}\u0000${keys.join('\u0000')}`, asOf, keys.length, read);
   }
 
   private async upperChildren(path: string): Promise<UpperRecord[]> {

@@ -1,4 +1,4 @@
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createContainerFrom } from '../../src/app/containers.ts';
 import { writeFile } from '../../src/app/files.ts';
 import { importImage } from '../../src/app/importImage.ts';
@@ -10,6 +10,7 @@ import { readContent } from '../../src/eventStore/contentStore.ts';
 import { heads, lastPosition } from '../../src/eventStore/head.ts';
 import { readStream } from '../../src/eventStore/readStream.ts';
 import { ReadScope } from '../../src/graphql/reads.ts';
+import { AsOfCache } from '../../src/projections/asOfCache.ts';
 import { readModelsProjection } from '../../src/projections/readModels.ts';
 import { describePostgres } from '../support/backends.ts';
 import { memoryImage } from '../support/memoryImage.ts';
@@ -183,5 +184,29 @@ describePostgres('as-of cache with other writers on the database', (backend) => 
     // Had "now" been cached as of the newest position during the gap, this would still say "before".
     expect((await gql(fileQuery, { ref: 'pc2' })).container.file.content).toBe('held\n');
     expect((await gql(fileQuery, { ref: 'pc2', at: during.last })).container.file.content).toBe('held\n');
+  });
+});
+
+describe('AsOfCache bookkeeping', () => {
+  const cache = () => new AsOfCache(undefined as never, 100);
+
+  it('concurrent misses share one read; a failed read is not kept', async () => {
+    const c = cache();
+    let reads = 0;
+    const load = async () => ++reads;
+    expect(await Promise.all([c.read('a', 1, 1, load), c.read('a', 1, 1, load)])).toEqual([1, 1]);
+    expect(await c.read('a', 2, 1, load)).toBe(2);
+    await expect(c.read('b', 1, 1, () => Promise.reject(new Error('down')))).rejects.toThrow('down');
+    expect(await c.read('b', 1, 1, async () => 'up')).toBe('up');
+  });
+
+  it('is bounded by rows: a large entry pushes out the least recently used ones', async () => {
+    const c = cache();
+    for (let i = 0; i < 10; i++) await c.read(`small${i}`, 1, 10, async () => i);
+    await c.read('small0', 1, 10, async () => 'reloaded'); // touched: now the most recent
+    await c.read('big', 1, 60, async () => 'big');
+    expect(await c.read('small0', 1, 10, async () => 'reloaded')).toBe(0);
+    expect(await c.read('small1', 1, 10, async () => 'reloaded')).toBe('reloaded');
+    expect(await c.read('big', 1, 60, async () => 'again')).toBe('big');
   });
 });
