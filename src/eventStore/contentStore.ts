@@ -684,7 +684,19 @@ export function contentWriter(db: Db): ContentWriter {
         },
         () => batch,
       );
-      for await (const piece of source) await cutter.push(piece);
+      try {
+        for await (const piece of source) await cutter.push(piece);
+      } catch (error) {
+        // The source failed: this blob's chunks already written by earlier statements are dropped
+        // (best effort; unreferenced chunks are invisible either way).
+        batch.dropChunks(id);
+        batch.compact();
+        if (spans) {
+          await writing;
+          await deleteChunkSets(db, [id]).catch(() => {});
+        }
+        throw error;
+      }
       await finish({ digest: digest(), id, size: cutter.size, chunkCount: cutter.chunks, spans });
     },
     async close() {

@@ -113,6 +113,8 @@ describeEachBackend('content writer (a layer’s files in batches)', (backend) =
     await expect(writer.addStream(failing, () => sha256Digest(big))).rejects.toThrow('network dropped');
     await writer.abort();
     expect(await content().has(sha256Digest(big))).toBe(false);
+    // its chunks already written by earlier statements are gone too
+    expect(await orphanChunks(db)).toBe(0);
     await expect(writer.close()).rejects.toThrow();
     expect(await inconsistentBlobs(db)).toBe(0);
   });
