@@ -2,6 +2,7 @@ import { removeImageByRef, tagImageByRef } from '../../app/images.ts';
 import type { Digest } from '../../domain/digest.ts';
 import { familiarReference } from '../../domain/image/reference.ts';
 import { FileView } from '../../projections/fileView.ts';
+import { LruCache } from '../../projections/lruCache.ts';
 import { listContainers } from '../../projections/queries/containers.ts';
 import { imageHistory } from '../../projections/queries/history.ts';
 import { findImage, imageById, listImages } from '../../projections/queries/images.ts';
@@ -13,12 +14,19 @@ import { ContainerRef, ImageRef, LayerRef } from './refs.ts';
 import type { ImageShape } from './shapes.ts';
 import { viewFields } from './viewFields.ts';
 
+/** References as Docker prints them; parsing is pure, so each stored reference is parsed once. */
+const familiarNames = new LruCache<string, string>(10_000);
 const familiar = (reference: string) => {
-  try {
-    return familiarReference(reference);
-  } catch {
-    return reference;
+  let name = familiarNames.get(reference);
+  if (name === undefined) {
+    try {
+      name = familiarReference(reference);
+    } catch {
+      name = reference;
+    }
+    familiarNames.set(reference, name);
   }
+  return name;
 };
 
 builder.node(ImageRef, {
