@@ -1,3 +1,5 @@
+import type { Db } from '../../db/database.ts';
+import { heads, waitForVisible } from '../../eventStore/head.ts';
 import { readAllPage } from '../../eventStore/readAll.ts';
 import { subscribe } from '../../eventStore/subscribe.ts';
 import type { RecordedEvent } from '../../eventStore/types.ts';
@@ -19,6 +21,18 @@ export const EventRef = builder.objectRef<RecordedEvent>('Event').implement({
 
 export const EventConnection = builder.connectionObject({ type: EventRef, name: 'EventConnection' });
 
+/**
+ * The global order is read up to the safe head, which lags the newest commit while an older writing
+ * transaction is still open anywhere on the server. A query waits (briefly) for the newest position
+ * committed before it arrived, so a caller's own writes are listed; past the wait it answers with
+ * the safe prefix, which never skips an event later.
+ */
+const ownWritesWait = 2_000;
+async function ownWritesVisible(db: Db): Promise<void> {
+  const { last, safe } = await heads(db);
+  if (safe < last) await waitForVisible(db, last, ownWritesWait).catch(() => undefined);
+}
+
 /** `stream` matches a whole stream name, or a prefix when it ends with `*` (`container-*`). */
 const streamFilter = (stream: string | null | undefined) =>
   stream ? (stream.endsWith('*') ? { streamPrefix: stream.slice(0, -1) } : { stream }) : {};
@@ -35,6 +49,7 @@ builder.queryField('events', (t) =>
       types: t.arg.stringList(),
     },
     resolve: async (_root, args, ctx) => {
+      await ownWritesVisible(ctx.app.db);
       const limit = pageSize({ first: args.first }, ctx.limits);
       const filter = streamFilter(args.stream);
       const events: RecordedEvent[] = [];
