@@ -32,6 +32,14 @@ const backends = new WeakMap<object, Backend>();
 /** The backend of a root handle opened here (undefined for transactions and foreign Kysely instances). */
 export const backendOf = (db: Db): Backend | undefined => backends.get(db);
 
+const pools = new WeakMap<object, pg.Pool>();
+
+/**
+ * The `pg` pool behind a root PostgreSQL handle opened here (undefined otherwise), for what Kysely
+ * cannot say: the content store's `COPY ... FROM STDIN` (src/eventStore/contentStore.ts).
+ */
+export const pgPoolOf = (db: Db): pg.Pool | undefined => pools.get(db);
+
 /** int8 → JS number on both backends (exact up to 2^53; positions and sizes stay far below). */
 const pgTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -56,6 +64,7 @@ async function openPostgres(databaseUrl: string, poolSize: number): Promise<Data
   pool.on('error', () => {});
   const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) });
   backends.set(db, 'postgres');
+  pools.set(db, pool);
   const notifications = new PgNotifications({ connectionString: databaseUrl, types: pgTypes });
   let closed = false;
   return {

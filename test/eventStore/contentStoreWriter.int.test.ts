@@ -126,6 +126,30 @@ describeEachBackend('content writer (a layer’s files in batches)', (backend) =
     await writer.add(randomBytes(10), 'sha256:NOT-A-DIGEST' as Digest);
     await expect(writer.close()).rejects.toThrow();
     expect(await inconsistentBlobs(db)).toBe(0);
+    // The batch's chunk rows went with it, and the connection is fit for the next writer.
+    expect(await orphanChunks(db)).toBe(0);
+    const next = contentWriter(db);
+    const data = randomBytes(10);
+    await next.add(data, sha256Digest(data));
+    await next.close();
+    expect(await content().has(sha256Digest(data))).toBe(true);
+  });
+
+  it('writers racing with the same content: one copy is kept whole, the loser leaves no chunks', async () => {
+    const db = backend().db;
+    const big = randomBytes(5 * 1024 * 1024 + 123);
+    const files = Array.from({ length: 30 }, () => randomBytes(40_000));
+    await Promise.all(
+      [0, 1, 2].map(async () => {
+        const writer = contentWriter(db);
+        await writer.addStream(...streamed(big));
+        for (const f of files) await writer.add(f, sha256Digest(f));
+        await writer.close();
+      }),
+    );
+    expect(await orphanChunks(db)).toBe(0);
+    expect(await inconsistentBlobs(db)).toBe(0);
+    expect(Buffer.from(await content().readAll(sha256Digest(big))).equals(big)).toBe(true);
   });
 
   it('putContent of a self-verifying source stores it under the digest it was checked against, without hashing it again', async () => {
