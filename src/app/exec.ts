@@ -33,6 +33,11 @@ export interface ExecResultView {
   limitHit?: string;
   /** The shell's working directory after the command: where the session's next line starts (the prompt's). */
   workingDir: string;
+  /**
+   * A line of a session whose shell itself ran `exit` (`cd /tmp && exit 3`) or was ended by
+   * `set -e`: the session ends with `exitCode` (the client ends it, as for a bare `exit`).
+   */
+  exited: boolean;
 }
 
 /**
@@ -81,6 +86,7 @@ export async function execInContainer(
       ...(runConfig?.Env ? { env: runConfig.Env } : {}),
       ...(runConfig?.WorkingDir ? { workingDir: runConfig.WorkingDir } : {}),
       ...(shell ? { shell } : {}),
+      ...(session ? { interactive: true } : {}),
       ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -169,6 +175,7 @@ export async function execInContainer(
     changes,
     ...(result.limitHit ? { limitHit: result.limitHit.message } : {}),
     workingDir: result.shell.cwd,
+    exited: result.exited === true,
   };
 }
 

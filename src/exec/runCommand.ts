@@ -4,6 +4,7 @@ import { shellCommands } from './commands.ts';
 import { isFsError } from './fsErrors.ts';
 import { limitHit, resolveExecLimits } from './limits.ts';
 import { loadShellErrorClasses, redirectionMessage, stopError } from './shellErrors.ts';
+import { exitProbe, loadExitProbeSupport } from './shellExit.ts';
 import {
   bashEnvironment,
   capturedShell,
@@ -152,16 +153,21 @@ export async function runCommand(
   }
 
   const { commands, names } = shellCommands(working, hostnameOf(options));
+  // Whether the line's own shell ran `exit` (see shellExit.ts): only an interactive shell asks.
+  const probe = options.interactive ? exitProbe(await loadExitProbeSupport()) : undefined;
+  if (probe) names.add(probe.command.name);
   const shell = new Bash({
     fs: new ShellView(working, names, shellErrors),
     cwd: before.cwd,
     env: bashEnvironment(before),
-    customCommands: commands,
+    customCommands: probe ? [...commands, probe.command] : commands,
+    ...(probe?.coverage ? { coverage: probe.coverage } : {}),
     processInfo: { pid: 1, ppid: 0, uid: 0, gid: 0 },
     executionLimits: {
       maxExecutionTimeMs: limits.wallTimeMs,
       maxOutputSize: limits.maxOutputBytes,
-      maxCommandCount: limits.maxCommands,
+      // The probe's statement is one command more than the line's.
+      maxCommandCount: limits.maxCommands + (probe ? 1 : 0),
       maxLoopIterations: limits.maxLoopIterations,
       maxAwkIterations: limits.maxLoopIterations,
       maxSedIterations: limits.maxLoopIterations,
@@ -170,6 +176,7 @@ export async function runCommand(
     },
   });
   restoreShell(shell, before);
+  if (probe) shell.registerTransformPlugin(probe.plugin);
   // Every (nested) script execution runs on the interpreter side of the ShellView.
   const internals = shell as unknown as ShellInternals;
   const execInScope = internals.execInScope;
@@ -193,7 +200,14 @@ export async function runCommand(
     });
   });
 
-  let outcome: { stdout: string; stderr: string; exitCode: number; env?: Record<string, string> } | null;
+  let outcome: {
+    stdout: string;
+    stderr: string;
+    exitCode: number;
+    env?: Record<string, string>;
+    /** Set on the results made here for errors just-bash let through: they do not end the shell. */
+    escaped?: boolean;
+  } | null;
   try {
     outcome = await Promise.race([
       shell
@@ -205,12 +219,12 @@ export async function runCommand(
         })
         .catch((error: unknown) => {
           // An error just-bash does not handle ends the command line (see shellErrors.ts).
-          if (hostError || hit) return { stdout: '', stderr: '', exitCode: limitExitCode };
+          if (hostError || hit) return { stdout: '', stderr: '', exitCode: limitExitCode, escaped: true };
           if (isFsError(error))
-            return { stdout: '', stderr: redirectionMessage(error.path, error), exitCode: 1 };
+            return { stdout: '', stderr: redirectionMessage(error.path, error), exitCode: 1, escaped: true };
           const stderr = (error as { stderr?: unknown } | null)?.stderr;
           if (error instanceof Error && error.name === 'GlobError' && typeof stderr === 'string') {
-            return { stdout: '', stderr, exitCode: 1 };
+            return { stdout: '', stderr, exitCode: 1, escaped: true };
           }
           throw error;
         }),
@@ -232,7 +246,15 @@ export async function runCommand(
   const reason: LimitHit | null = hit ?? fromInterpreter;
   if (!reason) {
     const after = outcome?.env ? capturedShell(exported, outcome.env, before) : before;
-    return { exitCode, stdout, stderr, operations, shell: after };
+    const exited = probe && outcome && !outcome.escaped ? probe.exited(outcome) : false;
+    return {
+      exitCode,
+      stdout,
+      stderr,
+      operations,
+      shell: after,
+      ...(exited ? { exited: true as const } : {}),
+    };
   }
   const line = stoppedLine(reason);
   if (fromInterpreter) stderr = withoutLastLine(stderr);

@@ -101,6 +101,11 @@ export interface ExecOptions {
    * runs as the next one typed into that shell. When absent, the shell is a fresh one.
    */
   shell?: ShellState;
+  /**
+   * The line is typed into an interactive shell (a session's): the result says whether that shell
+   * itself exited (`ExecResult.exited`). Output, status and state are the same either way.
+   */
+  interactive?: boolean;
   /** Standard input of the command line. */
   stdin?: string;
   limits?: Partial<ExecLimits>;
@@ -121,4 +126,11 @@ export interface ExecResult {
    * A command stopped by a limit, or ended by an error of the interpreter, leaves it as it was.
    */
   shell: ShellState;
+  /**
+   * Set when the line was typed into an interactive shell (`options.interactive`) and that shell itself ran
+   * `exit` (`cd /tmp && exit 3`, `false || exit 4`) or was ended by `set -e`: an interactive session
+   * ends there, with `exitCode`. Not set for an `exit` in a subshell, `bash -c` or a pipeline, nor
+   * for a syntax error or a limit.
+   */
+  exited?: true;
 }

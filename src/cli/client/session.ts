@@ -10,6 +10,8 @@ export interface ExecResult {
   stderr: string;
   /** The shell's working directory after the line. */
   workingDir: string;
+  /** The line's own shell ran `exit` (`cd /tmp && exit 3`) or `set -e` ended it: the session ends. */
+  exited: boolean;
 }
 
 /** A container shell's prompt: `root@<12-char id>:/tmp# ` (`~` for /root and below, as bash shows HOME). */
@@ -31,12 +33,13 @@ export function parseExit(line: string): { code: number | undefined } | undefine
  * terminal, silently from a pipe. A line ending in `\` continues on the next (prompt `> `); blank
  * lines are skipped; `exit [N]` or end of input (Ctrl-D) ends the loop with N or the last
  * command's status, as bash does; Ctrl-C drops the line being typed. `run` sends each line to
- * the server and returns its status, or undefined when the shell cannot go on.
+ * the server and returns its status — `{ exited }` when the line's shell itself exited
+ * (`cd /tmp && exit 3`), which ends the loop too — or undefined when the shell cannot go on.
  */
 export async function shellLoop(
   ctx: CliContext,
   prompt: () => string,
-  run: (line: string) => Promise<number | undefined>,
+  run: (line: string) => Promise<number | { exited: number } | undefined>,
 ): Promise<{ exitCode: number; ended: 'exit' | 'eof' | 'gone' }> {
   const tty = ctx.stdinIsTTY;
   const rl = createInterface({
@@ -80,6 +83,7 @@ export async function shellLoop(
       if (exit) return { exitCode: exit.code ?? last, ended: 'exit' };
       const status = await run(text);
       if (status === undefined) return { exitCode: last, ended: 'gone' };
+      if (typeof status === 'object') return { exitCode: status.exited, ended: 'exit' };
       last = status;
       showPrompt();
     }
@@ -90,7 +94,7 @@ export async function shellLoop(
   }
 }
 
-const execSelection = 'exitCode stdout stderr workingDir';
+const execSelection = 'exitCode stdout stderr workingDir exited';
 
 export async function execLine(
   ctx: CliContext,
@@ -126,19 +130,20 @@ export function printOutput(ctx: CliContext, result: ExecResult): void {
 
 /**
  * Runs one line of a session's shell and prints its output; `shell.workingDir` follows the
- * shell's `cd` (the next prompt's). A refusal of the server is printed and is status 1 (or ends
+ * shell's `cd` (the next prompt's). A line whose shell ran `exit` is `{ exited: status }`.
+ * A refusal of the server is printed and is status 1 (or ends
  * the shell when the container is gone or stopped).
  */
 async function runLine(
   ctx: CliContext,
   shell: { containerId: string; session: string; workingDir?: string | undefined },
   command: string,
-): Promise<number | undefined> {
+): Promise<number | { exited: number } | undefined> {
   try {
     const result = await execLine(ctx, shell.containerId, command, shell.session);
     printOutput(ctx, result);
     shell.workingDir = result.workingDir;
-    return result.exitCode;
+    return result.exited ? { exited: result.exitCode } : result.exitCode;
   } catch (error) {
     if (!(error instanceof DaemonError)) throw error;
     errLine(ctx, error.display);
@@ -172,7 +177,8 @@ export async function endSession(ctx: CliContext, session: string, exitCode: num
 
 /**
  * `run -it` / `start -ai`: a session is the container's main shell. Each line is one step of it,
- * in the shell the previous lines left (`cd`, variables); `exit [N]` or Ctrl-D ends it, and the
+ * in the shell the previous lines left (`cd`, variables); `exit [N]` (anywhere the shell itself
+ * runs it: `cd /tmp && exit 3`) or Ctrl-D ends it, and the
  * container stops with that status, as in Docker. Returns the status (the CLI exits with it).
  */
 export async function attachSession(

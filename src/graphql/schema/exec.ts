@@ -15,6 +15,10 @@ const ExecOutputRef = builder.objectRef<ExecResultView>('ExecOutput').implement(
       description:
         "The shell's working directory after the command: where the session's next line runs (its prompt's).",
     }),
+    exited: t.exposeBoolean('exited', {
+      description:
+        "True when the line's own shell ran `exit` (anywhere in it: `cd /tmp && exit 3`) or `set -e` ended it, in a session: the shell is gone and the session should end with exitCode, as after a bare `exit`. An `exit` in a subshell, `bash -c` or a pipeline does not.",
+    }),
     limitHit: t.exposeString('limitHit', {
       nullable: true,
       description: 'The resource limit that stopped the command, if one did (exit code 137).',
