@@ -87,6 +87,8 @@ export async function execInContainer(
       ...(runConfig?.WorkingDir ? { workingDir: runConfig.WorkingDir } : {}),
       ...(shell ? { shell } : {}),
       ...(session ? { interactive: true } : {}),
+      // `$?` carries over between the lines of a session, as in bash.
+      ...(session && session.state.status !== 'absent' ? { lastExitCode: session.state.lastExitCode } : {}),
       ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.signal ? { signal: options.signal } : {}),

@@ -13,7 +13,9 @@ import {
   freshShell,
   isolateExports,
   restoreShell,
+  setStartStatus,
 } from './shellState.ts';
+import { startStatusPlugin } from './shellStatus.ts';
 import { runOnShellSide, ShellView } from './shellView.ts';
 import type { BaseFs, ExecLimits, ExecOptions, ExecResult, LimitHit, ShellState } from './types.ts';
 import { normalize, WorkingFs } from './workingFs.ts';
@@ -89,6 +91,14 @@ const lastLineOf = (text: string): string => {
   return body.slice(body.lastIndexOf('\n') + 1);
 };
 
+/** A previous line's exit status as `$?` holds it: modulo 256, as bash's (0 when absent). */
+function statusOf(code: number | undefined): number {
+  if (code === undefined) return 0;
+  if (!Number.isInteger(code))
+    throw validationError(`invalid last exit code ${code}: not an integer`, { lastExitCode: code });
+  return ((code % 256) + 256) % 256;
+}
+
 type ShellInternals = { execInScope?: (...args: unknown[]) => Promise<unknown> };
 
 /**
@@ -156,6 +166,9 @@ export async function runCommand(
   // Whether the line's own shell ran `exit` (see shellExit.ts): only an interactive shell asks.
   const probe = options.interactive ? exitProbe(await loadExitProbeSupport()) : undefined;
   if (probe) names.add(probe.command.name);
+  // The next line of an interactive shell starts with `$?` at the previous line's status, as in bash.
+  const startStatus = options.interactive ? statusOf(options.lastExitCode) : 0;
+  const statusPlugin = startStatus !== 0 ? startStatusPlugin() : undefined;
   const shell = new Bash({
     fs: new ShellView(working, names, shellErrors),
     cwd: before.cwd,
@@ -166,8 +179,8 @@ export async function runCommand(
     executionLimits: {
       maxExecutionTimeMs: limits.wallTimeMs,
       maxOutputSize: limits.maxOutputBytes,
-      // The probe's statement is one command more than the line's.
-      maxCommandCount: limits.maxCommands + (probe ? 1 : 0),
+      // The probe's statement, and the status plugin's, are one command more each than the line's.
+      maxCommandCount: limits.maxCommands + (probe ? 1 : 0) + (statusPlugin ? 1 : 0),
       maxLoopIterations: limits.maxLoopIterations,
       maxAwkIterations: limits.maxLoopIterations,
       maxSedIterations: limits.maxLoopIterations,
@@ -176,6 +189,7 @@ export async function runCommand(
     },
   });
   restoreShell(shell, before);
+  if (statusPlugin) shell.registerTransformPlugin(statusPlugin);
   if (probe) shell.registerTransformPlugin(probe.plugin);
   // Every (nested) script execution runs on the interpreter side of the ShellView.
   const internals = shell as unknown as ShellInternals;
@@ -183,8 +197,11 @@ export async function runCommand(
   if (typeof execInScope !== 'function') throw new Error('just-bash changed: Bash.execInScope is missing');
   const exported = exportedNames(shell);
   internals.execInScope = (...args: unknown[]) => {
+    const nested = typeof args[3] === 'number' && args[3] > 0;
     // A nested shell (`bash -c`, depth > 0) exports into a copy: just-bash would share the set.
-    if (typeof args[3] === 'number' && args[3] > 0) isolateExports(shell, exported);
+    if (nested) isolateExports(shell, exported);
+    // It starts with `$?` at 0, as a new bash does; the line itself with the previous line's.
+    setStartStatus(shell, nested ? 0 : startStatus);
     return runOnShellSide(() => execInScope.apply(shell, args));
   };
 

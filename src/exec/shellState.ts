@@ -73,6 +73,17 @@ export const execEnvironment = (state: ShellState): Record<string, string> => ({
   ...(state.oldCwd !== undefined ? { OLDPWD: state.oldCwd } : {}),
 });
 
+/**
+ * Sets the status `$?` holds when the next script `shell` runs starts (just-bash copies its state,
+ * `lastExitCode` included, into each script's). just-bash has no option for it: a fresh shell's is 0.
+ */
+export function setStartStatus(shell: Bash, status: number): void {
+  const state = (shell as unknown as { state?: { lastExitCode?: unknown } }).state;
+  if (typeof state?.lastExitCode !== 'number')
+    throw new Error('just-bash changed: Bash.state.lastExitCode is missing');
+  state.lastExitCode = status;
+}
+
 /** The set of exported names the top-level script of `shell` updates (`export`, `unset`, `export -n`). */
 export const exportedNames = (shell: Bash): ReadonlySet<string> => internalsOf(shell).exported;
 

@@ -106,6 +106,12 @@ export interface ExecOptions {
    * itself exited (`ExecResult.exited`). Output, status and state are the same either way.
    */
   interactive?: boolean;
+  /**
+   * The exit status of the previous line of the same interactive shell: what `$?` holds when the
+   * line starts, as in bash (0 when absent: a session's first line). Only for an `interactive`
+   * line; a nested shell (`bash -c`) starts with 0 as ever.
+   */
+  lastExitCode?: number;
   /** Standard input of the command line. */
   stdin?: string;
   limits?: Partial<ExecLimits>;

@@ -103,6 +103,22 @@ eachBackend('shell state across the steps of a session', (getStrata) => {
     expect(out(length)).toBe('70000 web\n/tmp\n');
   });
 
+  it('$? carries over from one step to the next; a separate exec starts with 0', async () => {
+    const missing = await execInContainer(strata, 'box', 'ls /missing', { sessionId: session });
+    expect(missing.exitCode).toBe(2);
+    const { state } = await loadSession(strata, session);
+    if (state.status === 'absent') throw new Error('no session');
+    expect(state.lastExitCode).toBe(2);
+    const other = await execInContainer(strata, 'box', 'echo $?');
+    expect(out(other)).toBe('0\n');
+    const status = await execInContainer(strata, 'box', 'echo $?; NAME=web', { sessionId: session });
+    expect(status).toMatchObject({ stdout: '2\n', exitCode: 0 });
+    const after = await execInContainer(strata, 'box', 'echo $?', { sessionId: session });
+    expect(out(after)).toBe('0\n');
+    // The session's last step fails: the next session's first line still starts with 0.
+    expect((await execInContainer(strata, 'box', 'false', { sessionId: session })).exitCode).toBe(1);
+  });
+
   it('a new session (start -ai after exit) starts a fresh shell from the config', async () => {
     await endSession(strata, session, 0);
     await changeContainerState(strata, 'box', 'start');
@@ -110,11 +126,11 @@ eachBackend('shell state across the steps of a session', (getStrata) => {
     const fresh = await execInContainer(
       strata,
       'box',
-      'pwd; echo "${GREETING-unset} ${NAME-unset}"; cat /tmp/note.txt',
+      'echo $?; pwd; echo "${GREETING-unset} ${NAME-unset}"; cat /tmp/note.txt',
       {
         sessionId: second,
       },
     );
-    expect(out(fresh)).toBe('/srv\nunset unset\nhi\n');
+    expect(out(fresh)).toBe('0\n/srv\nunset unset\nhi\n');
   });
 });

@@ -15,6 +15,8 @@ export type SessionState =
       exitCode: number | undefined;
       /** The shell state the next step starts from; undefined: a fresh shell from the container's config. */
       shell: SessionShell | undefined;
+      /** The last step's exit status: `$?` when the next step starts (0 before the first). */
+      lastExitCode: number;
     };
 
 export const initialSessionState = (): SessionState => ({ status: 'absent' });
@@ -30,6 +32,7 @@ export function evolveSession(state: SessionState, event: SessionEvent): Session
         steps: 0,
         exitCode: undefined,
         shell: undefined,
+        lastExitCode: 0,
       };
     case 'CommandExecuted': {
       if (state.status === 'absent') return state;
@@ -37,6 +40,7 @@ export function evolveSession(state: SessionState, event: SessionEvent): Session
       return {
         ...state,
         steps: event.data.index,
+        lastExitCode: event.data.exitCode,
         shell: shell ? { state: shell } : shellDigest ? { digest: shellDigest } : state.shell,
       };
     }

@@ -58,6 +58,16 @@ describe('the shell state of a session', () => {
     expect(shellAfter([started, step(1, { shell: inTmp }), step(2)])).toEqual({ state: inTmp });
   });
 
+  it("$? for the next step is the last step's exit status: 0 before the first", () => {
+    const lastExitCode = (events: SessionEvent[]) => {
+      const state = events.reduce(sessionDecider.evolve, sessionDecider.initialState());
+      return state.status === 'absent' ? undefined : state.lastExitCode;
+    };
+    expect(lastExitCode([started])).toBe(0);
+    expect(lastExitCode([started, step(1, { exitCode: 2 })])).toBe(2);
+    expect(lastExitCode([started, step(1, { exitCode: 2 }), step(2, { exitCode: 0 })])).toBe(0);
+  });
+
   it('refuses a relative working directory, bad variable names, a name both exported and not', () => {
     given([started])
       .when(record({ shell: { ...inTmp, cwd: 'tmp' } }))
