@@ -1,13 +1,7 @@
 import { type DatabaseHandle, migrateToLatest, type OpenDatabaseOptions, openDatabase } from '../db/index.ts';
 import type { Digest } from '../domain/digest.ts';
 import { appendMulti } from '../eventStore/appendToStream.ts';
-import {
-  contentWriter,
-  getContent,
-  putContent,
-  putContents,
-  readContent,
-} from '../eventStore/contentStore.ts';
+import { contentWriter, getContent, putContent, readContent } from '../eventStore/contentStore.ts';
 import { readStream } from '../eventStore/readStream.ts';
 import { LruCache } from '../projections/lruCache.ts';
 import { readModelsProjection } from '../projections/readModels.ts';
@@ -49,7 +43,6 @@ export function bindStores(database: DatabaseHandle): { log: EventLog; blobs: Bl
         ...(expected?.size !== undefined ? { expectedSize: expected.size } : {}),
         ...(expected?.verified ? { verifiedSource: true } : {}),
       }),
-    putMany: (items) => putContents(db, items),
     get: (digest: Digest) => getContent(db, digest),
     openWriter: () => contentWriter(db),
     readAll: async (digest: Digest) => {

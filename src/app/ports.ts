@@ -39,8 +39,6 @@ export interface Blobs {
     /** `verified`: the source checks itself against `digest` (fails before its end), so it is not hashed again. */
     expected?: { digest?: Digest; size?: number; verified?: boolean },
   ): Promise<{ digest: Digest; size: number }>;
-  /** Many small blobs in few statements (a layer's files). */
-  putMany(items: readonly Uint8Array[]): Promise<{ digest: Digest; size: number }[]>;
   get(digest: Digest): AsyncIterable<Uint8Array>;
   readAll(digest: Digest): Promise<Uint8Array>;
   /** Many blobs (a layer's files) written in large batches while the caller reads on; see BlobWriter. */
