@@ -200,7 +200,7 @@ export const create: Command = {
 };
 
 /** Runs `action` for every argument as docker does: prints the argument on success, each failure on stderr. */
-async function eachContainer(
+export async function eachContainer(
   ctx: CliContext,
   args: string[],
   action: (ref: string) => Promise<void>,
@@ -219,8 +219,20 @@ async function eachContainer(
   return failed;
 }
 
-const lifecycle = (field: string) => (ctx: CliContext, ref: string) =>
-  ctx.api.mutate(field, { container: { type: 'String!', value: ref } }, 'state');
+/** startContainer, stopContainer, …: one container's state change. */
+export async function lifecycle(ctx: CliContext, field: string, ref: string): Promise<void> {
+  await ctx.api.mutate(field, { container: { type: 'String!', value: ref } }, 'state');
+}
+
+/** eachContainer's exit status: 1 when any argument failed. */
+const eachContainerStatus = async (...args: Parameters<typeof eachContainer>) =>
+  (await eachContainer(...args)).length ? 1 : 0;
+
+/** A command's run that applies the lifecycle mutation `field` to every argument. */
+const lifecycleRun =
+  (field: string): Command['run'] =>
+  (ctx, _flags, args) =>
+    eachContainerStatus(ctx, args, (ref) => lifecycle(ctx, field, ref));
 
 export const stop: Command = {
   name: 'stop',
@@ -243,25 +255,14 @@ export const stop: Command = {
       description: 'Seconds to wait before killing the container (accepted: nothing to wait for)',
     },
   ],
-  async run(ctx, _flags, args) {
-    return (await eachContainer(ctx, args, async (ref) => void (await lifecycle('stopContainer')(ctx, ref))))
-      .length
-      ? 1
-      : 0;
-  },
+  run: lifecycleRun('stopContainer'),
 };
 
 export const restart: Command = {
   ...stop,
   name: 'restart',
   description: 'Restart one or more containers',
-  async run(ctx, _flags, args) {
-    return (
-      await eachContainer(ctx, args, async (ref) => void (await lifecycle('restartContainer')(ctx, ref)))
-    ).length
-      ? 1
-      : 0;
-  },
+  run: lifecycleRun('restartContainer'),
 };
 
 export const pause: Command = {
@@ -270,25 +271,14 @@ export const pause: Command = {
   description: 'Pause all processes within one or more containers',
   minArgs: 1,
   flags: [],
-  async run(ctx, _flags, args) {
-    return (await eachContainer(ctx, args, async (ref) => void (await lifecycle('pauseContainer')(ctx, ref))))
-      .length
-      ? 1
-      : 0;
-  },
+  run: lifecycleRun('pauseContainer'),
 };
 
 export const unpause: Command = {
   ...pause,
   name: 'unpause',
   description: 'Unpause all processes within one or more containers',
-  async run(ctx, _flags, args) {
-    return (
-      await eachContainer(ctx, args, async (ref) => void (await lifecycle('unpauseContainer')(ctx, ref)))
-    ).length
-      ? 1
-      : 0;
-  },
+  run: lifecycleRun('unpauseContainer'),
 };
 
 export async function removeContainer(ctx: CliContext, ref: string, force: boolean): Promise<void> {
@@ -317,9 +307,7 @@ export const rm: Command = {
     },
   ],
   async run(ctx, flags, args) {
-    return (await eachContainer(ctx, args, (ref) => removeContainer(ctx, ref, bool(flags, 'force')))).length
-      ? 1
-      : 0;
+    return eachContainerStatus(ctx, args, (ref) => removeContainer(ctx, ref, bool(flags, 'force')));
   },
 };
 

@@ -4,7 +4,7 @@ import { CliError, DaemonError, runFailure } from '../errors.ts';
 import { commandLine, isInteractiveShell } from '../format/shellQuote.ts';
 import { getContainer, getImage } from '../queries.ts';
 import { attachSession, execLine, execShell, printOutput, readStdin, runOnce } from '../session.ts';
-import { createContainer, removeContainer } from './containers.ts';
+import { createContainer, eachContainer, lifecycle, removeContainer } from './containers.ts';
 import { pullImage } from './images.ts';
 
 interface ImageConfig {
@@ -80,11 +80,7 @@ export const run: Command = {
     let created: { containerId: string; name: string };
     try {
       created = await createContainer(ctx, imageRef!, str(flags, 'name'), cmd);
-      await ctx.api.mutate(
-        'startContainer',
-        { container: { type: 'String!', value: created.containerId } },
-        'state',
-      );
+      await lifecycle(ctx, 'startContainer', created.containerId);
     } catch (error) {
       throw runFailure('run', error);
     }
@@ -129,7 +125,7 @@ export const start: Command = {
     if (attach) {
       if (args.length > 1) throw new CliError('you cannot start and attach multiple containers at once');
       const ref = args[0]!;
-      await ctx.api.mutate('startContainer', { container: { type: 'String!', value: ref } }, 'state');
+      await lifecycle(ctx, 'startContainer', ref);
       if (!bool(flags, 'interactive')) return 0;
       const container = await getContainer<{ containerId: string; image: ImageConfig }>(
         ctx,
@@ -141,17 +137,7 @@ export const start: Command = {
         workingDir: workingDirOf(container.image),
       });
     }
-    const failed: string[] = [];
-    for (const ref of args) {
-      try {
-        await ctx.api.mutate('startContainer', { container: { type: 'String!', value: ref } }, 'state');
-        line(ctx, ref);
-      } catch (error) {
-        if (!(error instanceof DaemonError)) throw error;
-        errLine(ctx, error.display);
-        failed.push(ref);
-      }
-    }
+    const failed = await eachContainer(ctx, args, (ref) => lifecycle(ctx, 'startContainer', ref));
     if (failed.length) throw new CliError(`Error: failed to start containers: ${failed.join(', ')}`);
     return 0;
   },

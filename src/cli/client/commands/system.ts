@@ -6,6 +6,7 @@ import { containerStatus } from '../format/status.ts';
 import { ellipsis, shortId, table } from '../format/table.ts';
 import { sortedJson } from '../format/template.ts';
 import { ago, humanSize, shortSize } from '../format/units.ts';
+import type { ContainerListNode } from './containers.ts';
 import { splitRepoTag } from './images.ts';
 
 interface DiskUsageData {
@@ -17,18 +18,7 @@ interface DiskUsageData {
     containers: number;
   }[];
   containers: {
-    container: {
-      containerId: string;
-      name: string;
-      imageReference: string | null;
-      command: string[];
-      created: string;
-      state: string;
-      exitCode: number | null;
-      startedAt: string | null;
-      finishedAt: string | null;
-      image: { imageId: string };
-    };
+    container: Omit<ContainerListNode, 'sizeRw' | 'image'> & { image: { imageId: string } };
     sizeRw: number;
   }[];
   layersSize: number;
