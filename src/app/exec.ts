@@ -71,9 +71,10 @@ export async function execInContainer(
   const image = (await imagesEverByIds(app.db, [target.row.image_id])).get(target.row.image_id);
   const runConfig = (image?.config as { config?: { Env?: string[]; WorkingDir?: string } } | undefined)
     ?.config;
+  // Defined exactly when a session is given (an absent one was refused above).
+  const sessionNow = session && session.state.status !== 'absent' ? session.state : undefined;
   // The next line of an open session runs in the shell its previous line left; else a fresh shell.
-  const shell =
-    session && session.state.status !== 'absent' ? await shellOf(app, session.state.shell) : undefined;
+  const shell = sessionNow ? await shellOf(app, sessionNow.shell) : undefined;
   const result = await runCommand(
     {
       lookup: async (path) => (await target.view.lookup(path))?.node ?? null,
@@ -86,9 +87,8 @@ export async function execInContainer(
       ...(runConfig?.Env ? { env: runConfig.Env } : {}),
       ...(runConfig?.WorkingDir ? { workingDir: runConfig.WorkingDir } : {}),
       ...(shell ? { shell } : {}),
-      ...(session ? { interactive: true } : {}),
       // `$?` carries over between the lines of a session, as in bash.
-      ...(session && session.state.status !== 'absent' ? { lastExitCode: session.state.lastExitCode } : {}),
+      ...(sessionNow ? { interactive: true, lastExitCode: sessionNow.lastExitCode } : {}),
       ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -193,9 +193,8 @@ async function recordedShell(
   app: AppContext,
   shell: ShellState,
 ): Promise<{ shell: ShellState } | { shellDigest: Digest }> {
-  const bytes = new TextEncoder().encode(JSON.stringify(shell));
-  if (bytes.length <= inlineOutputLimit) return { shell };
-  return { shellDigest: (await app.blobs.put(bytes)).digest };
+  const digest = await storedWhenLarge(app, new TextEncoder().encode(JSON.stringify(shell)));
+  return digest ? { shellDigest: digest } : { shell };
 }
 
 /** One shell file operation through the container decider (content goes to the content store first). */
@@ -206,72 +205,47 @@ async function decideOperation(
   operation: FsOperation,
 ) {
   const base = { containerId: target.row.container_id, now: app.now() };
-  let build: ((lower: Lower) => ContainerFsCommand) | undefined;
-  switch (operation.op) {
-    case 'writeFile': {
-      const stored = await app.blobs.put(operation.content);
-      build = (lower) => ({
-        type: 'WriteFile',
-        data: {
-          ...base,
-          ...lower,
+  /** The command of `type` with `fields`, against the lower layer the decider reads. */
+  const command =
+    <T extends ContainerFsCommand['type']>(
+      type: T,
+      fields: Omit<Extract<ContainerFsCommand, { type: T }>['data'], keyof typeof base | keyof Lower>,
+    ) =>
+    (lower: Lower) =>
+      ({ type, data: { ...base, ...lower, ...fields } }) as unknown as ContainerFsCommand;
+  const build = await (async () => {
+    switch (operation.op) {
+      case 'writeFile': {
+        const stored = await app.blobs.put(operation.content);
+        return command('WriteFile', {
           path: operation.path,
           digest: stored.digest,
           size: stored.size,
           append: false,
           createParents: true,
           ...(operation.mode !== undefined ? { mode: operation.mode } : {}),
-        },
-      });
-      break;
+        });
+      }
+      case 'mkdir':
+        return command('MakeDirectory', { path: operation.path, parents: false, mode: operation.mode });
+      case 'symlink':
+        return command('CreateSymlink', { path: operation.path, target: operation.target });
+      case 'hardlink':
+        return command('CreateHardlink', { path: operation.path, target: operation.target });
+      case 'chmod':
+        return command('ChangeMode', { path: operation.path, mode: operation.mode });
+      case 'chown':
+        return command('ChangeOwner', { path: operation.path, uid: operation.uid, gid: operation.gid });
+      case 'rename':
+        return command('RenamePath', { from: operation.from, to: operation.to });
+      case 'remove':
+        return command('RemovePath', { path: operation.path, recursive: operation.recursive });
+      case 'utimes':
+        // Strata keeps no separate mtime event: `touch` of an existing file changes nothing recorded.
+        return undefined;
     }
-    case 'mkdir':
-      build = (lower) => ({
-        type: 'MakeDirectory',
-        data: { ...base, ...lower, path: operation.path, parents: false, mode: operation.mode },
-      });
-      break;
-    case 'symlink':
-      build = (lower) => ({
-        type: 'CreateSymlink',
-        data: { ...base, ...lower, path: operation.path, target: operation.target },
-      });
-      break;
-    case 'hardlink':
-      build = (lower) => ({
-        type: 'CreateHardlink',
-        data: { ...base, ...lower, path: operation.path, target: operation.target },
-      });
-      break;
-    case 'chmod':
-      build = (lower) => ({
-        type: 'ChangeMode',
-        data: { ...base, ...lower, path: operation.path, mode: operation.mode },
-      });
-      break;
-    case 'chown':
-      build = (lower) => ({
-        type: 'ChangeOwner',
-        data: { ...base, ...lower, path: operation.path, uid: operation.uid, gid: operation.gid },
-      });
-      break;
-    case 'rename':
-      build = (lower) => ({
-        type: 'RenamePath',
-        data: { ...base, ...lower, from: operation.from, to: operation.to },
-      });
-      break;
-    case 'remove':
-      build = (lower) => ({
-        type: 'RemovePath',
-        data: { ...base, ...lower, path: operation.path, recursive: operation.recursive },
-      });
-      break;
-    case 'utimes':
-      // Strata keeps no separate mtime event: `touch` of an existing file changes nothing recorded.
-      return [];
-  }
-  return decideFs(target, state, build);
+  })();
+  return build ? decideFs(target, state, build) : [];
 }
 
 /** The step's changes: A for a path that did not exist before the command, C for one that did, D for one removed. */
@@ -295,7 +269,13 @@ async function stepChanges(
 
 async function boundedOutput(app: AppContext, text: string): Promise<{ inline: string; digest?: Digest }> {
   const bytes = new TextEncoder().encode(text);
-  if (bytes.length <= inlineOutputLimit) return { inline: text };
-  const stored = await app.blobs.put(bytes);
-  return { inline: new TextDecoder().decode(bytes.subarray(0, inlineOutputLimit)), digest: stored.digest };
+  const digest = await storedWhenLarge(app, bytes);
+  if (!digest) return { inline: text };
+  return { inline: new TextDecoder().decode(bytes.subarray(0, inlineOutputLimit)), digest };
+}
+
+/** The digest of `bytes` put in the content store when they are over the inline limit of a step's event. */
+async function storedWhenLarge(app: AppContext, bytes: Uint8Array): Promise<Digest | undefined> {
+  if (bytes.length <= inlineOutputLimit) return undefined;
+  return (await app.blobs.put(bytes)).digest;
 }

@@ -14,6 +14,7 @@ import {
   isolateExports,
   restoreShell,
   setStartStatus,
+  variableName,
 } from './shellState.ts';
 import { startStatusPlugin } from './shellStatus.ts';
 import { runOnShellSide, ShellView } from './shellView.ts';
@@ -43,8 +44,7 @@ function environment(options: ExecOptions, workingDir: string): Record<string, s
       })
     : Object.entries(given as Record<string, string>);
   for (const [key, value] of pairs) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
-      throw validationError(`invalid environment variable name "${key}"`, { key });
+    if (!variableName.test(key)) throw validationError(`invalid environment variable name "${key}"`, { key });
     env[key] = value;
   }
   env.PWD = workingDir;

@@ -20,7 +20,8 @@ const shellManaged = new Set([
 const constructorDefaults = ['HOME', 'PATH', 'HOSTNAME'] as const;
 
 const defaultIfs = ' \t\n';
-const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A shell variable name. */
+export const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 interface BashInternals {
   state?: { env?: unknown; exportedVars?: unknown };

@@ -167,17 +167,20 @@ eachBackend('the strata CLI over an imported image', (getStrata) => {
     async () => {
       const replay = await cli(['replay', 'web']);
       expect(replay.code).toBe(0);
-      const normalized = replay.stdout
-        .replace(/\[\d+\]/g, '[N]')
-        .replace(/session [0-9a-f-]{36}/g, 'session S');
-      expect(normalized).toBe(
+      const normalize = (text: string) =>
+        text.replace(/\[\d+\]/g, '[N]').replace(/session [0-9a-f-]{36}/g, 'session S');
+      // The history up to the first session's echo step.
+      const untilEcho = [
+        '[N] created web from ubuntu (command: /bin/bash)',
+        '[N] started',
+        '[N] session S attached',
+        '[N] $ echo hello > /root/hi.txt',
+        'C /root',
+        'A /root/hi.txt',
+      ];
+      expect(normalize(replay.stdout)).toBe(
         [
-          '[N] created web from ubuntu (command: /bin/bash)',
-          '[N] started',
-          '[N] session S attached',
-          '[N] $ echo hello > /root/hi.txt',
-          'C /root',
-          'A /root/hi.txt',
+          ...untilEcho,
           '[N] $ cat /root/hi.txt',
           'hello',
           '[N] session S ended: exit 0',
@@ -194,20 +197,8 @@ eachBackend('the strata CLI over an imported image', (getStrata) => {
       sessionStart = Number(/\[(\d+)\] session/.exec(replay.stdout)![1]);
       echoStep = Number(/\[(\d+)\] \$ echo hello/.exec(replay.stdout)![1]);
 
-      const normalize = (text: string) =>
-        text.replace(/\[\d+\]/g, '[N]').replace(/session [0-9a-f-]{36}/g, 'session S');
       const past = await cli(['at', String(echoStep), '--', 'replay', 'web']);
-      expect(normalize(past.stdout)).toBe(
-        [
-          '[N] created web from ubuntu (command: /bin/bash)',
-          '[N] started',
-          '[N] session S attached',
-          '[N] $ echo hello > /root/hi.txt',
-          'C /root',
-          'A /root/hi.txt',
-          '',
-        ].join('\n'),
-      );
+      expect(normalize(past.stdout)).toBe([...untilEcho, ''].join('\n'));
       const secondSession = [...replay.stdout.matchAll(/session ([0-9a-f-]{36}) attached/g)][1]![1]!;
       expect(normalize((await cli(['replay', secondSession])).stdout)).toBe(
         ['[N] session S attached', '[N] $ cat /root/hi.txt', 'hello', '[N] session S ended: exit 3', ''].join(

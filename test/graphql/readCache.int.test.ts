@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createContainerFrom } from '../../src/app/containers.ts';
 import { writeFile } from '../../src/app/files.ts';
 import { importImage } from '../../src/app/importImage.ts';
-import { bindStores, type Strata } from '../../src/app/openStrata.ts';
+import type { Strata } from '../../src/app/openStrata.ts';
 import { openDatabase } from '../../src/db/index.ts';
 import { containerStream } from '../../src/domain/streams.ts';
 import { appendToStream } from '../../src/eventStore/appendToStream.ts';
@@ -13,8 +13,9 @@ import { ReadScope } from '../../src/graphql/reads.ts';
 import { AsOfCache } from '../../src/projections/asOfCache.ts';
 import { readModelsProjection } from '../../src/projections/readModels.ts';
 import { describePostgres } from '../support/backends.ts';
+import { holdOpenTransaction } from '../support/heldTransaction.ts';
 import { memoryImage } from '../support/memoryImage.ts';
-import { eachBackend } from '../support/strata.ts';
+import { eachBackend, strataOn } from '../support/strata.ts';
 import { dir, file } from '../support/tarBuilder.ts';
 import { strataYoga } from './strataYoga.ts';
 
@@ -104,22 +105,10 @@ describePostgres('as-of cache with other writers on the database', (backend) => 
   let b: Strata;
   beforeAll(async () => {
     const database = backend();
-    a = {
-      database,
-      db: database.db,
-      ...bindStores(database),
-      now: () => new Date().toISOString(),
-      close: async () => {},
-    };
+    a = strataOn(database);
     // A second pool on the same database: what another Strata server process writes through.
     const other = await openDatabase({ databaseUrl: database.databaseUrl! });
-    b = {
-      database: other,
-      db: other.db,
-      ...bindStores(other),
-      now: () => new Date().toISOString(),
-      close: () => other.close(),
-    };
+    b = strataOn(other, () => other.close());
     await seed(a, ['pc1', 'pc2']);
     return () => b.close();
   });
@@ -148,16 +137,8 @@ describePostgres('as-of cache with other writers on the database', (backend) => 
       version: number;
     }[];
     await writeFile(a, 'pc2', { path: '/root/f.txt', content: 'before\n' });
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let appended!: () => void;
-    const inFlight = new Promise<void>((resolve) => {
-      appended = resolve;
-    });
     const projection = readModelsProjection((trx, digest) => readContent(trx, digest));
-    const holder = b.db.transaction().execute(async (trx) => {
+    const { release, committed: holder } = await holdOpenTransaction(b.db, async (trx) => {
       await appendToStream(
         trx,
         stream,
@@ -165,10 +146,7 @@ describePostgres('as-of cache with other writers on the database', (backend) => 
         { expectedVersion: written!.version + 1 },
         { inlineProjections: [projection] },
       );
-      appended();
-      await released;
     });
-    await inFlight;
     await writeFile(a, 'pc1', { path: '/root/f.txt', content: 'above the gap\n' });
     const during = await heads(a.db);
     expect(during.safe).toBeLessThan(during.last);

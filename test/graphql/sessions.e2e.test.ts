@@ -1,9 +1,7 @@
 import { beforeAll, expect, it } from 'vitest';
-import { importImage } from '../../src/app/importImage.ts';
 import type { Strata } from '../../src/app/openStrata.ts';
-import { memoryImage } from '../support/memoryImage.ts';
+import { importSessionImage, startSessionIn } from '../support/shellSessions.ts';
 import { eachBackend } from '../support/strata.ts';
-import { dir, file } from '../support/tarBuilder.ts';
 import { strataYoga } from './strataYoga.ts';
 
 eachBackend('shell sessions: docker run -it, type commands, exit, start -ai, replay', (getStrata) => {
@@ -11,21 +9,7 @@ eachBackend('shell sessions: docker run -it, type commands, exit, start -ai, rep
   beforeAll(async () => {
     const strata: Strata = await getStrata();
     gql = strataYoga(strata).gql;
-    await importImage(
-      strata,
-      memoryImage(
-        [
-          [
-            dir('etc'),
-            file('etc/motd', 'hello\n'),
-            dir('root', { mode: 0o700 }),
-            dir('var'),
-            file('var/log.txt', 'old\n'),
-          ],
-        ],
-        { tag: 'ubuntu:latest' },
-      ),
-    );
+    await importSessionImage(strata);
   });
 
   const exec = async (command: string, session?: string) =>
@@ -45,12 +29,7 @@ eachBackend('shell sessions: docker run -it, type commands, exit, start -ai, rep
       __typename: 'ConflictError',
       message: expect.stringMatching(/is not running/),
     });
-    await gql(`mutation { startContainer(container: "shell") { __typename } }`);
-    const session = (
-      await gql(
-        `mutation { startSession(container: "shell") { ... on MutationStartSessionSuccess { data { id } } } }`,
-      )
-    ).startSession.data.id;
+    const session = await startSessionIn(gql, 'shell');
 
     const write = await exec(
       'echo "hello from strata" > /root/notes.txt && mkdir -p /srv/app && rm /var/log.txt',
@@ -89,11 +68,7 @@ eachBackend('shell sessions: docker run -it, type commands, exit, start -ai, rep
       file: { content: 'hello from strata\n' },
     });
 
-    await gql(`mutation { startContainer(container: "shell") { __typename } }`);
-    const again = await gql(
-      `mutation { startSession(container: "shell") { ... on MutationStartSessionSuccess { data { id } } } }`,
-    );
-    const still = await exec('cat /root/notes.txt', again.startSession.data.id);
+    const still = await exec('cat /root/notes.txt', await startSessionIn(gql, 'shell'));
     expect(still.data.stdout).toBe('hello from strata\n');
 
     const replay = await gql(

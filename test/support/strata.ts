@@ -18,3 +18,15 @@ export function eachBackend(name: string, suite: (getStrata: () => Promise<Strat
     });
   });
 }
+
+/** Strata over an already open `database`, on the real clock (`close` ends what the caller opened for it). */
+export const strataOn = (
+  database: Strata['database'],
+  close: () => Promise<void> = async () => {},
+): Strata => ({
+  database,
+  db: database.db,
+  ...bindStores(database),
+  now: () => new Date().toISOString(),
+  close,
+});

@@ -9,6 +9,7 @@ import { createMemoryLogger } from '../../src/server/log.ts';
 import { type RunningServer, startServer } from '../../src/server/startServer.ts';
 import { launchChromium } from '../support/browser.ts';
 import { memoryImage } from '../support/memoryImage.ts';
+import { importSessionImage, startSessionIn } from '../support/shellSessions.ts';
 import { eachBackend } from '../support/strata.ts';
 import { dir, file } from '../support/tarBuilder.ts';
 
@@ -131,31 +132,12 @@ eachBackend('replay page in a real browser: a container life and its sessions, s
     };
     browser = await launchChromium();
 
-    await importImage(
-      strata,
-      memoryImage(
-        [
-          [
-            dir('etc'),
-            file('etc/motd', 'hello\n'),
-            dir('root', { mode: 0o700 }),
-            dir('var'),
-            file('var/log.txt', 'old\n'),
-          ],
-        ],
-        { tag: 'ubuntu:latest' },
-      ),
-    );
+    await importSessionImage(strata);
     const created = await gql(
       `mutation { createContainer(image: "ubuntu", name: "web", cmd: ["/bin/bash"]) { ... on MutationCreateContainerSuccess { data { containerId } } } }`,
     );
     containerId = created.createContainer.data.containerId;
-    await gql(`mutation { startContainer(container: "web") { __typename } }`);
-    sessionId = (
-      await gql(
-        `mutation { startSession(container: "web") { ... on MutationStartSessionSuccess { data { id } } } }`,
-      )
-    ).startSession.data.id;
+    sessionId = await startSessionIn(gql, 'web');
     for (const command of [
       'echo "hello from strata" > /root/notes.txt && mkdir -p /srv/app',
       'cat /root/notes.txt',
