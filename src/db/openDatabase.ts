@@ -35,6 +35,22 @@ export const backendOf = (db: Db): Backend | undefined => backends.get(db);
 const pools = new WeakMap<object, pg.Pool>();
 
 /**
+ * `create`, memoised per database handle: one value per handle for the whole process (dropped with
+ * the handle), such as the head watch and the as-of cache of a database.
+ */
+export function perHandle<H extends object, V>(create: (handle: H) => V): (handle: H) => V {
+  const values = new WeakMap<H, V>();
+  return (handle) => {
+    let value = values.get(handle);
+    if (value === undefined) {
+      value = create(handle);
+      values.set(handle, value);
+    }
+    return value;
+  };
+}
+
+/**
  * The `pg` pool behind a root PostgreSQL handle opened here (undefined otherwise), for what Kysely
  * cannot say: the content store's `COPY ... FROM STDIN` (src/eventStore/contentStore.ts).
  */

@@ -560,14 +560,18 @@ class ChunkCutter {
   }
 }
 
-/** The chunk rows of a batch for `insert into content_chunks`, cut from the `data` CTE's one bytea. */
-const chunkRows = (batch: Batch) => sql`
+/**
+ * The chunk rows of a batch for `insert into content_chunks`, cut from the `data` CTE's one bytea;
+ * `where` (on `c.blob_id`) keeps only some of them.
+ */
+const chunkRows = (batch: Batch, where = sql``) => sql`
   select c.blob_id, c.idx, substring((select bytes from data) from c.off + 1 for c.len)
   from unnest(${batch.chunkIds}::bigint[], ${batch.chunkIdx}::integer[],
-              ${batch.chunkOffsets}::integer[], ${batch.chunkLengths}::integer[]) as c(blob_id, idx, off, len)`;
+              ${batch.chunkOffsets}::integer[], ${batch.chunkLengths}::integer[]) as c(blob_id, idx, off, len)
+  ${where}`;
 
-/** Bytes per `ContentWriter` statement (PGlite gets smaller ones: its memory never shrinks). */
-const writerBatchBytes = { postgres: 2 * 1024 * 1024, pglite: 2 * 1024 * 1024 };
+/** Bytes per `ContentWriter` statement, on both backends. */
+const writerBatchBytes = 2 * 1024 * 1024;
 const writerBatchRows = 2000;
 const reservedIds = 512;
 
@@ -583,7 +587,7 @@ const reservedIds = 512;
  * bytes are sent.
  */
 export function contentWriter(db: Db): ContentWriter {
-  const capacity = batchBytesFor(writerBatchBytes[backendOf(db) === 'postgres' ? 'postgres' : 'pglite'], 8);
+  const capacity = batchBytesFor(writerBatchBytes, 8);
   const bytea = byteaFor(db);
   const pool = pgPoolOf(db);
   const ids: number[] = [];
@@ -624,9 +628,8 @@ export function contentWriter(db: Db): ContentWriter {
     const completing = new Set(keep.map((b) => b.id));
     // Chunks of blobs still streaming go in unconditionally; those of completing blobs only with their row.
     const open = [...new Set(full.chunkIds.filter((id) => !completing.has(id)))];
-    const data = full.buffer.subarray(0, full.used);
     const statement = sql<{ blob_id: string | number }>`
-      with data as (select ${bytea(data)}::bytea as bytes),
+      with data as (select ${bytea(full.data)}::bytea as bytes),
       fresh as (
         insert into content_blobs (digest, blob_id, size, chunk_size, chunk_count)
         select b.digest, b.blob_id, b.size, ${contentChunkSize}, b.chunk_count
@@ -637,10 +640,7 @@ export function contentWriter(db: Db): ContentWriter {
         returning blob_id
       ), chunks as (
         insert into content_chunks (blob_id, idx, data)
-        select c.blob_id, c.idx, substring((select bytes from data) from c.off + 1 for c.len)
-        from unnest(${full.chunkIds}::bigint[], ${full.chunkIdx}::integer[],
-                    ${full.chunkOffsets}::integer[], ${full.chunkLengths}::integer[]) as c(blob_id, idx, off, len)
-        where c.blob_id in (select blob_id from fresh) or c.blob_id = any(${open}::bigint[])
+        ${chunkRows(full, sql`where c.blob_id in (select blob_id from fresh) or c.blob_id = any(${open}::bigint[])`)}
       )
       select blob_id from fresh`;
     const { rows: inserted } = await statement.execute(db);
@@ -674,15 +674,19 @@ export function contentWriter(db: Db): ContentWriter {
   const makeRoom = async (bytes: number) => {
     if (batch.room < bytes || batch.rows >= writerBatchRows) await flush();
   };
+  /** Drops a blob's chunks: those still in the batch being filled, and (`spans`) those written before. */
+  const discard = async (id: number, spans: boolean) => {
+    batch.dropChunks(id);
+    batch.compact();
+    if (spans) {
+      await writing;
+      await deleteChunkSets(db, [id]);
+    }
+  };
   const finish = async (blob: PendingBlob) => {
     if (seen.has(blob.digest)) {
       // Same content twice in one writer: the first copy wins; this one's chunks are dropped.
-      batch.dropChunks(blob.id);
-      batch.compact();
-      if (blob.spans) {
-        await writing;
-        await deleteChunkSets(db, [blob.id]);
-      }
+      await discard(blob.id, blob.spans);
       return;
     }
     seen.add(blob.digest);
@@ -736,12 +740,7 @@ export function contentWriter(db: Db): ContentWriter {
       } catch (error) {
         // The source failed: this blob's chunks already written by earlier statements are dropped
         // (best effort; unreferenced chunks are invisible either way).
-        batch.dropChunks(id);
-        batch.compact();
-        if (spans) {
-          await writing;
-          await deleteChunkSets(db, [id]).catch(() => {});
-        }
+        await discard(id, spans).catch(() => {});
         throw error;
       }
       await finish({ digest: digest(), id, size: cutter.size, chunkCount: cutter.chunks, spans });

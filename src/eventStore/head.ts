@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { perHandle } from '../db/openDatabase.ts';
 import { safelyVisible } from './rows.ts';
 
 /**
@@ -87,8 +88,7 @@ export class HeadWatch {
   }
 
   fresh(): Promise<Heads> {
-    if (this.#next) return this.#next;
-    const next = new Promise((resolve) => setImmediate(resolve))
+    this.#next ??= nextTurn()
       .then(() => {
         this.#next = undefined; // sent now: later callers need the next one
         return heads(this.db);
@@ -97,19 +97,22 @@ export class HeadWatch {
         if (read.safe > this.#safe) this.#safe = read.safe;
         return read;
       });
-    this.#next = next;
-    return next;
+    return this.#next;
   }
 }
 
-const watches = new WeakMap<Db, HeadWatch>();
+let turn: Promise<void> | undefined;
+
+/** Resolves in the next event-loop turn, one promise for every caller of this turn. */
+export function nextTurn(): Promise<void> {
+  turn ??= new Promise<void>((resolve) =>
+    setImmediate(() => {
+      turn = undefined;
+      resolve();
+    }),
+  );
+  return turn;
+}
 
 /** The process-wide HeadWatch of a database handle. */
-export function headWatch(db: Db): HeadWatch {
-  let watch = watches.get(db);
-  if (!watch) {
-    watch = new HeadWatch(db);
-    watches.set(db, watch);
-  }
-  return watch;
-}
+export const headWatch = perHandle((db: Db) => new HeadWatch(db));

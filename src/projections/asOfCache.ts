@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { perHandle } from '../db/openDatabase.ts';
 import { LruCache } from './lruCache.ts';
 import {
   type ContainerRow,
@@ -158,14 +159,5 @@ function mapValues<K, V>(map: Map<K, V>, f: (value: V) => V): Map<K, V> {
   return map;
 }
 
-const caches = new WeakMap<Db, AsOfCache>();
-
 /** The process-wide as-of cache of a database handle. */
-export function asOfCache(db: Db): AsOfCache {
-  let cache = caches.get(db);
-  if (!cache) {
-    cache = new AsOfCache(db);
-    caches.set(db, cache);
-  }
-  return cache;
-}
+export const asOfCache = perHandle((db: Db) => new AsOfCache(db));

@@ -56,12 +56,7 @@ export async function projectContainerEvent(
     }
     case 'ContainerRemoved':
       await closeUpper(db, containerId, '/', position);
-      await db
-        .updateTable('containers')
-        .set({ valid_to: position })
-        .where('container_id', '=', containerId)
-        .where('valid_to', 'is', null)
-        .execute();
+      await closeContainer(db, containerId, position);
       return;
     case 'ContainerStarted':
     case 'ContainerRestarted':
@@ -166,6 +161,16 @@ async function closeUpper(db: Db, containerId: string, path: string, position: n
   await query.execute();
 }
 
+/** Ends the container's current row at `position`. */
+async function closeContainer(db: Db, containerId: string, position: number) {
+  await db
+    .updateTable('containers')
+    .set({ valid_to: position })
+    .where('container_id', '=', containerId)
+    .where('valid_to', 'is', null)
+    .execute();
+}
+
 type StateChange = Partial<
   Pick<ProjectionTables['containers'], 'state' | 'exit_code' | 'started_at' | 'finished_at' | 'restart_count'>
 >;
@@ -187,12 +192,7 @@ async function nextState(db: Db, containerId: string, position: number, change: 
       .execute();
     return;
   }
-  await db
-    .updateTable('containers')
-    .set({ valid_to: position })
-    .where('container_id', '=', containerId)
-    .where('valid_to', 'is', null)
-    .execute();
+  await closeContainer(db, containerId, position);
   await db
     .insertInto('containers')
     .values({ ...current, cmd: JSON.stringify(current.cmd), ...change, valid_from: position, valid_to: null })

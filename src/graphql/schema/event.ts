@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import { heads, waitForVisible } from '../../eventStore/head.ts';
+import { headWatch, waitForVisible } from '../../eventStore/head.ts';
 import { readAllPage } from '../../eventStore/readAll.ts';
 import { subscribe } from '../../eventStore/subscribe.ts';
 import type { RecordedEvent } from '../../eventStore/types.ts';
@@ -25,11 +25,12 @@ export const EventConnection = builder.connectionObject({ type: EventRef, name: 
  * The global order is read up to the safe head, which lags the newest commit while an older writing
  * transaction is still open anywhere on the server. A query waits (briefly) for the newest position
  * committed before it arrived, so a caller's own writes are listed; past the wait it answers with
- * the safe prefix, which never skips an event later.
+ * the safe prefix, which never skips an event later. The heads are read by the process-wide
+ * HeadWatch, so concurrent queries share that statement.
  */
 const ownWritesWait = 2_000;
 async function ownWritesVisible(db: Db): Promise<void> {
-  const { last, safe } = await heads(db);
+  const { last, safe } = await headWatch(db).fresh();
   if (safe < last) await waitForVisible(db, last, ownWritesWait).catch(() => undefined);
 }
 
